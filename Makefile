@@ -1,0 +1,60 @@
+# ownvoice — two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_VERSION := 2.13.0
+STAMP := $(VENV)/.installed
+ADAPTERS := adapters/obsidian adapters/vscode
+
+.PHONY: run test test-python test-adapters hardening bench lint clean help venv
+
+help:
+	@echo "make run    - set up .venv and start the daemon with the default voice"
+	@echo "make test   - set up .venv and run every test (Python and editor adapters)"
+	@echo "make bench  - speed, memory and quality benchmarks (slow; writes bench/results/)"
+	@echo "make hardening - the long fault/attack/load suite"
+	@echo "make lint   - ruff"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first, pinned to the CPU wheel: a plain `torch` requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q torch==$(TORCH_VERSION)
+	$(PIP) install -q -e '.[dev,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ownvoice run
+
+test: test-python test-adapters
+
+test-python: $(STAMP)
+	@rc=0; $(PY) -m pytest -q || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+test-adapters: $(STAMP)
+	@set -e; for d in $(ADAPTERS); do \
+	  if [ -f $$d/package.json ]; then \
+	    echo "== $$d"; \
+	    (cd $$d && ( [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund ) \
+	      && npm run build && npm test && OWNVOICE_BIN=$(CURDIR)/$(VENV)/bin/ownvoice npm run test:e2e); \
+	  fi; \
+	done
+
+hardening: $(STAMP)
+	$(PY) -m pytest -q tests/hardening --run-long
+
+bench: $(STAMP)
+	$(PY) bench/synth.py && $(PY) bench/notes.py && $(PY) bench/bridge.py && $(PY) bench/clone_eval.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ownvoice tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Subcommands of the ownvoice CLI, one module per group."""

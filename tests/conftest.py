@@ -1,0 +1,34 @@
+"""Shared fixtures: every test gets its own OWNVOICE_HOME; real recordings come from ../shared/speech."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SPEECH = (REPO.parent / "shared" / "speech").resolve()
+
+
+@pytest.fixture(autouse=True)
+def ownvoice_home(tmp_path_factory, monkeypatch) -> Path:
+    """Point ownvoice at a fresh temp home: no test ever touches the real one."""
+    home = tmp_path_factory.mktemp("ovhome")
+    monkeypatch.setenv("OWNVOICE_HOME", str(home))
+    monkeypatch.delenv("OWNVOICE_CONFIG", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def speech_dir() -> Path:
+    """The real speech corpus beside the repo (skips with a clear message when absent)."""
+    if not (SPEECH / "MANIFEST.tsv").exists():
+        pytest.skip(f"real speech corpus not found at {SPEECH} (expected ../shared/speech beside the repo)")
+    return SPEECH
+
+
+@pytest.fixture(scope="session")
+def speech_manifest(speech_dir) -> list[dict]:
+    with open(speech_dir / "MANIFEST.tsv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
