@@ -8,7 +8,7 @@ TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 ADAPTERS := adapters/obsidian adapters/vscode
 
-.PHONY: run test test-python test-adapters hardening bench lint clean help venv
+.PHONY: browser run test test-python test-adapters hardening bench lint clean help venv
 
 help:
 	@echo "make run    - set up .venv and start the daemon with the default voice"
@@ -38,7 +38,16 @@ test-python: $(STAMP)
 	@rc=0; $(PY) -m pytest -q || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
-test-adapters: $(STAMP)
+# Debian's chromium for the adapters' headless browser checks (skipped with a message without it).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser checks will skip" >&2; \
+	  else echo "note: /usr/bin/chromium missing (install Debian's chromium); browser checks will skip" >&2; fi; \
+	fi
+
+test-adapters: $(STAMP) browser
 	@set -e; for d in $(ADAPTERS); do \
 	  if [ -f $$d/package.json ]; then \
 	    echo "== $$d"; \

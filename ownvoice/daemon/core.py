@@ -1,0 +1,105 @@
+"""``Daemon``: the long-lived parts the bridge serves, wired together and started/stopped as one."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ..config import Config
+from ..speech import Speaker
+from .dropfolder import DropFolder
+from .jobs import JobManager, Trainer, clone_trainer
+from .playback import Player, detect_backend
+from .synthq import SynthQueue
+
+_LOGGER = logging.getLogger(__name__)
+WARM_TEXT = "Ready."
+
+
+class Daemon:
+    """Speaker, voice store, synthesis queue, training jobs, drop folder and player for one process."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        speaker: Speaker | None = None,
+        trainer: Trainer | None = None,
+        player: Player | None = None,
+        token: str | None = None,
+        watch_inbox: bool = True,
+        settle_seconds: float | None = None,
+    ) -> None:
+        self.config = config
+        self.paths = config.paths.ensure()
+        self.paths.runtime.mkdir(parents=True, exist_ok=True)
+        if token is None:
+            from ..bridge.security import ensure_token
+
+            token = ensure_token(self.paths.token_file)
+        self.token = token
+        self.speaker = speaker or Speaker(config)
+        self.synth = SynthQueue(int(config.queue_max))
+        self.jobs = JobManager(self.paths.jobs, self.paths.staging,
+                               trainer or clone_trainer(lambda: self.speaker.store, config))
+        self.player = player if player is not None else Player(detect_backend(), self.paths.runtime)
+        self.dropfolder: DropFolder | None = None
+        if watch_inbox:
+            kwargs = {"settle": settle_seconds} if settle_seconds is not None else {}
+            self.dropfolder = DropFolder(self.paths.inbox, self.jobs, consent=str(config.consent),
+                                         max_bytes=self.upload_cap, **kwargs)
+        self._started = False
+
+    @property
+    def store(self):
+        return self.speaker.store
+
+    @property
+    def json_cap(self) -> int:
+        """Bytes a JSON body may take: the text limit, JSON-escaped (≤ 6 bytes a character), plus slack."""
+        return int(self.config.max_text_chars) * 6 + (1 << 20)
+
+    @property
+    def upload_cap(self) -> int:
+        return int(self.config.max_upload_mb) << 20
+
+    def start(self) -> None:
+        """Recover from a crash, resume queued jobs, watch the inbox."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            removed = self.store.recover()
+            if removed:
+                _LOGGER.info("voice store: removed leftovers of an interrupted write: %s", ", ".join(removed))
+        except Exception as e:  # a damaged store must not keep the daemon from answering
+            _LOGGER.error("voice store recovery failed: %s", e)
+        self.jobs.start()
+        if self.dropfolder is not None:
+            self.dropfolder.start()
+
+    def stop(self) -> None:
+        """Stop background work; a running training job stays queued and resumes next start."""
+        if not self._started:
+            return
+        self._started = False
+        if self.dropfolder is not None:
+            self.dropfolder.stop()
+        self.jobs.stop()
+        self.player.stop()
+        self.synth.shutdown()
+
+    def warm_up(self) -> threading.Thread:
+        """Load the model and say one short sentence in the background, so the first request is fast."""
+
+        def run() -> None:
+            try:
+                for _ in self.speaker.stream(WARM_TEXT, self.config.default_voice, "en"):
+                    pass
+                _LOGGER.info("model warm")
+            except Exception as e:  # the daemon still serves status, voices and jobs without a model
+                _LOGGER.error("model warm-up failed: %s", e)
+
+        t = threading.Thread(target=run, name="warm-up", daemon=True)
+        t.start()
+        return t

@@ -1,0 +1,74 @@
+"""The configured markdown-it parser: CommonMark + tables, strikethrough, front matter, footnotes,
+dollar math and the Obsidian rules, with inline rules wrapped to record source spans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from .obsidian import obsidian_plugin
+
+MAX_NESTING = 40  # deeper notes are read as plain text (markdown-it would silently drop content)
+
+_SPANNED_RULES = (
+    "link",
+    "image",
+    "autolink",
+    "backticks",
+    "math_inline",
+    "footnote_ref",
+    "footnote_inline",
+    "html_inline",
+    "entity",
+    "escape",
+    "newline",
+)
+
+
+def _spanned(fn: Callable) -> Callable:
+    """Wrap an inline rule so its first and last tokens record the content span they came from."""
+
+    def rule(state, silent: bool) -> bool:
+        if silent:  # look-ahead (link labels) pushes no tokens: skip the bookkeeping
+            return fn(state, silent)
+        start, n0, pending = state.pos, len(state.tokens), bool(state.pending)
+        ok = fn(state, silent)
+        if ok and not silent and len(state.tokens) > n0:
+            first = n0 + 1 if pending and state.tokens[n0].type == "text" else n0
+            if first < len(state.tokens):
+                state.tokens[first].meta.setdefault("ov_start", start)
+                state.tokens[first].meta["ov_span_end"] = state.pos
+                state.tokens[-1].meta["ov_end"] = state.pos
+        return ok
+
+    return rule
+
+
+def make_parser() -> MarkdownIt:
+    """CommonMark + tables, strikethrough, front matter, footnotes, dollar math, Obsidian rules."""
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough"])
+    md.use(front_matter_plugin).use(footnote_plugin).use(dollarmath_plugin, allow_digits=False)
+    md.use(obsidian_plugin)
+    md.disable("text_join")  # keep escapes/entities apart: their source form differs from the text
+    ruler = md.inline.ruler
+    for name in _SPANNED_RULES:
+        idx = ruler.__find__(name)
+        if idx >= 0:
+            ruler.at(name, _spanned(ruler.__rules__[idx].fn))
+    return md
+
+
+_PARSER: MarkdownIt | None = None
+
+
+def shared_parser() -> MarkdownIt:
+    """One configured parser per process (parsing is re-entrant; building it costs ~10 ms)."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = make_parser()
+    return _PARSER

@@ -1,0 +1,294 @@
+"""The speech pipeline: text (or Markdown) → sentences → phonemes → audio, cached per sentence.
+
+``Speaker`` is the one object the CLI, the daemon and the bridge share. It owns the engine (loaded
+lazily, kept warm), the voice store and the sentence audio cache, and serializes model calls (two
+CPU cores gain nothing from two concurrent inferences).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .audio_constants import SAMPLE_RATE
+from .config import Config, load_config
+from .errors import BadInput
+
+_LOGGER = logging.getLogger(__name__)
+
+SPEED_RANGE = (0.5, 2.0)
+SENTENCE_GAP = 0.12  # seconds of silence between sentences
+FIRST_CHUNK_CHARS = 80  # a longer first sentence is cut at a clause so audio starts sooner
+_CLAUSE_RE = re.compile(r"[,;:、，；：]\s*")
+
+
+@dataclass(frozen=True)
+class SentenceAudio:
+    """One synthesized sentence: its audio and where it came from in the source text."""
+
+    index: int
+    text: str
+    lang: str
+    start: int  # code point offsets into the source text
+    end: int
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class SentenceTiming:
+    index: int
+    text: str
+    lang: str
+    start: int
+    end: int
+    t0: float  # seconds into the audio
+    t1: float
+
+
+@dataclass
+class Speech:
+    """The result of ``speak``: mono float32 samples and per-sentence timings."""
+
+    samples: np.ndarray
+    sample_rate: int
+    sentences: list[SentenceTiming] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class ScriptSentence:
+    index: int
+    text: str
+    lang: str
+    start: int
+    end: int
+    pause_after: float = 0.0
+
+
+def check_speed(speed: float) -> float:
+    try:
+        speed = float(speed)
+    except (TypeError, ValueError):
+        raise BadInput("speed must be a number") from None
+    if not (SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]):
+        raise BadInput(f"speed must be between {SPEED_RANGE[0]} and {SPEED_RANGE[1]}, got {speed}")
+    return speed
+
+
+def check_lang(lang: str) -> str:
+    if lang not in ("auto", "en", "zh", "ja"):
+        raise BadInput(f"unsupported language {lang!r}; choose auto, en, zh or ja")
+    return lang
+
+
+class Speaker:
+    """Speaks text in a voice; thread-safe; shared by CLI, daemon and bridge."""
+
+    def __init__(self, config: Config | None = None, store=None, engine=None, cache=None) -> None:
+        self.config = config or load_config()
+        self._store = store
+        self._engine = engine
+        self._cache = cache
+        self._model_lock = threading.Lock()
+        self._init_lock = threading.Lock()
+        self.synth_calls = 0  # sentences actually synthesized (cache misses), for tests and stats
+
+    # ---- lazily built parts ------------------------------------------------------------------
+    @property
+    def store(self):
+        with self._init_lock:
+            if self._store is None:
+                from .voice_store import BuiltinVoices, VoiceStore
+
+                self._store = VoiceStore(self.config.paths.voices, BuiltinVoices())
+            return self._store
+
+    @property
+    def engine(self):
+        with self._init_lock:
+            if self._engine is None:
+                from .engine import load_engine
+
+                self._engine = load_engine(threads=self.config.torch_threads or None)
+            return self._engine
+
+    @property
+    def cache(self):
+        with self._init_lock:
+            if self._cache is None:
+                from .notes.cache import AudioCache
+
+                self._cache = AudioCache(
+                    self.config.paths.audio_cache, int(self.config.cache_max_mb) << 20
+                )
+            return self._cache
+
+    # ---- text → script -----------------------------------------------------------------------
+    def script(self, text: str, markdown: bool = False, rules=None, lang: str = "auto") -> list[ScriptSentence]:
+        """Split text (or Markdown) into speakable sentences with source offsets."""
+        if not isinstance(text, str):
+            raise BadInput("text must be a string")
+        limit = int(self.config.max_text_chars)
+        if len(text) > limit:
+            from .errors import TooLarge
+
+            raise TooLarge(f"text is {len(text)} characters; the limit is {limit} (setting max_text_chars)")
+        check_lang(lang)
+        if markdown:
+            from .notes import build_script
+
+            out = []
+            for s in build_script(text, rules):
+                if s.text.strip():
+                    out.append(
+                        ScriptSentence(len(out), s.text, lang if lang != "auto" else s.lang, s.start, s.end,
+                                       float(getattr(s, "pause_after", 0.0) or 0.0))
+                    )
+            return out
+        from .engine.g2p import detect_lang
+        from .notes import split_sentences
+
+        out = []
+        for start, end in split_sentences(text):
+            piece = text[start:end].strip()
+            if not piece:
+                continue
+            sl = lang if lang != "auto" else detect_lang(piece)
+            out.append(ScriptSentence(len(out), piece, sl, start, end))
+        return out
+
+    # ---- synthesis ---------------------------------------------------------------------------
+    def resolve_voice(self, voice: str, lang: str = "en"):
+        from .voice_store import DEFAULT_ID
+
+        name = voice or self.config.default_voice
+        if name == DEFAULT_ID and self.config.default_voice != DEFAULT_ID:
+            name = self.config.default_voice
+        if name == DEFAULT_ID:
+            return self.store.builtins.default_for(lang if lang in ("en", "zh", "ja") else "en")
+        return self.store.find(name)
+
+    def synthesize_sentence(self, text: str, lang: str, voice, speed: float = 1.0) -> np.ndarray:
+        """Audio for one sentence, from the cache when the same words were said before."""
+        from .notes.cache import cache_key
+
+        key = cache_key(text, lang, voice.id, voice.version, self.engine_version, speed)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit[0] if isinstance(hit, tuple) else hit
+        from .engine.g2p import to_phonemes
+
+        phonemes = to_phonemes(text, lang)
+        if not phonemes.strip():
+            audio = np.zeros(0, dtype=np.float32)
+        else:
+            with self._model_lock:
+                self.synth_calls += 1
+                audio = self.engine.speak_phonemes(phonemes, voice, speed)
+        self.cache.put(key, audio, SAMPLE_RATE)
+        return audio
+
+    @property
+    def engine_version(self) -> str:
+        from .engine import ENGINE_VERSION
+
+        return ENGINE_VERSION
+
+    def stream(
+        self,
+        text: str,
+        voice: str = "default",
+        lang: str = "auto",
+        speed: float = 1.0,
+        markdown: bool = False,
+        rules=None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Iterator[SentenceAudio]:
+        """Yield each sentence's audio as soon as it is ready (first one cut short for latency)."""
+        speed = check_speed(speed)
+        sentences = self.script(text, markdown=markdown, rules=rules, lang=lang)
+        voices: dict[str, object] = {}
+        for s in _split_first(sentences, text):
+            if cancelled and cancelled():
+                return
+            v = voices.get(s.lang)
+            if v is None:
+                v = voices[s.lang] = self.resolve_voice(voice, s.lang)
+            audio = self.synthesize_sentence(s.text, s.lang, v, speed)
+            yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio)
+
+    def speak(self, text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0,
+              markdown: bool = False, rules=None) -> Speech:
+        """Synthesize all of ``text``; returns samples plus per-sentence timings."""
+        parts: list[np.ndarray] = []
+        timings: list[SentenceTiming] = []
+        pos = 0
+        gap = np.zeros(int(SENTENCE_GAP * SAMPLE_RATE), dtype=np.float32)
+        for chunk in self.stream(text, voice, lang, speed, markdown, rules):
+            if parts:
+                parts.append(gap)
+                pos += len(gap)
+            t0 = pos / SAMPLE_RATE
+            parts.append(chunk.samples)
+            pos += len(chunk.samples)
+            timings.append(SentenceTiming(chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end,
+                                          t0, pos / SAMPLE_RATE))
+        if not timings:
+            raise BadInput("nothing to say: the text has no speakable words")
+        samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return Speech(samples.astype(np.float32, copy=False), SAMPLE_RATE, timings)
+
+
+def _split_first(sentences: list[ScriptSentence], source: str) -> list[ScriptSentence]:
+    """Cut a long first sentence at its first clause boundary so the first audio comes sooner."""
+    if not sentences or len(sentences[0].text) <= FIRST_CHUNK_CHARS:
+        return sentences
+    first = sentences[0]
+    m = None
+    for m in _CLAUSE_RE.finditer(first.text):
+        if m.end() >= 20:
+            break
+    if m is None or m.end() < 20 or m.end() >= len(first.text) - 10:
+        return sentences
+    cut = m.end()
+    head = first.text[:cut].strip()
+    tail = first.text[cut:].strip()
+    # Offsets: map the cut back into the source span when the text is a verbatim slice.
+    src = source[first.start:first.end]
+    off = src.find(first.text[cut:].strip()) if tail else -1
+    mid = first.start + off if off > 0 else first.end
+    a = ScriptSentence(0, head, first.lang, first.start, mid)
+    b = ScriptSentence(1, tail, first.lang, mid, first.end, first.pause_after)
+    rest = [ScriptSentence(s.index + 1, s.text, s.lang, s.start, s.end, s.pause_after) for s in sentences[1:]]
+    return [a, b, *rest]
+
+
+_DEFAULT: Speaker | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_speaker() -> Speaker:
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Speaker()
+        return _DEFAULT
+
+
+def speak(text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0) -> Speech:
+    """Speak ``text`` with the default ``Speaker`` (the public one-call API)."""
+    return default_speaker().speak(text, voice=voice, lang=lang, speed=speed)
+
+
+def stream(text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0) -> Iterator[SentenceAudio]:
+    """Yield sentence audio as each is ready, with the default ``Speaker``."""
+    return default_speaker().stream(text, voice=voice, lang=lang, speed=speed)

@@ -1,0 +1,113 @@
+"""The persisted job queue: states on disk, resume after restart, cancel, progress events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ownvoice.config import load_config
+from ownvoice.daemon.jobs import JobManager, new_job_id
+
+
+def _manager(trainer):
+    paths = load_config().paths.ensure()
+    return JobManager(paths.jobs, paths.staging, trainer)
+
+
+def _submit(jm, make_wav, name="Voice"):
+    job_id = new_job_id()
+    folder = jm.staging_for(job_id)
+    folder.mkdir(parents=True)
+    (folder / "a.wav").write_bytes(make_wav())
+    (folder / "a.txt").write_text("hello")
+    jm.submit_training(job_id, name=name, lang="en", consent="I agree.", source="upload")
+    return job_id
+
+
+def test_job_runs_to_done_and_its_state_is_persisted(step_trainer, make_wav, wait):
+    jm = _manager(step_trainer())
+    events = []
+    jm.subscribe(events.append)
+    jm.start()
+    try:
+        job_id = _submit(jm, make_wav)
+        job = wait(lambda: (j := jm.get(job_id))["state"] == "done" and j)
+    finally:
+        jm.stop()
+    on_disk = json.loads((jm.jobs_dir / f"{job_id}.json").read_text())
+    assert on_disk["state"] == "done" and on_disk["progress"] == 1.0
+    assert job["result"]["files"] == ["a.wav"]
+    states = [e["state"] for e in events]
+    assert states[0] == "queued" and "running" in states and states[-1] == "done"
+    fractions = [e["progress"] for e in events]
+    assert fractions == sorted(fractions)
+
+
+def test_interrupted_job_resumes_from_its_checkpoint_after_restart(step_trainer, make_wav, wait):
+    slow = step_trainer(steps=50, step_seconds=0.05)
+    jm = _manager(slow)
+    jm.start()
+    job_id = _submit(jm, make_wav)
+    wait(lambda: jm.get(job_id)["progress"] >= 0.1)
+    jm.stop()  # graceful shutdown: the job goes back to the queue
+    assert jm.get(job_id)["state"] == "queued"
+    ckpt = int((jm.staging_for(job_id) / ".work" / "step").read_text())
+    assert ckpt >= 5
+
+    fast = step_trainer(steps=50, step_seconds=0.0)
+    jm2 = _manager(fast)
+    jm2.start()
+    try:
+        wait(lambda: jm2.get(job_id)["state"] == "done")
+    finally:
+        jm2.stop()
+    assert fast.started_at[0] >= ckpt  # resumed, not restarted from step 0
+
+
+def test_job_left_running_by_a_crash_is_requeued_on_start(step_trainer, make_wav, wait):
+    jm = _manager(step_trainer())
+    job_id = _submit(jm, make_wav)  # not started: stays queued
+    path = jm.jobs_dir / f"{job_id}.json"
+    data = json.loads(path.read_text())
+    data["state"] = "running"  # what a SIGKILL mid-training leaves on disk
+    path.write_text(json.dumps(data))
+    (jm.jobs_dir / "garbage.json").write_text("{not json")
+    jm2 = _manager(step_trainer())
+    jm2.start()
+    try:
+        wait(lambda: jm2.get(job_id)["state"] == "done")
+    finally:
+        jm2.stop()
+
+
+def test_cancel_queued_and_running_jobs(step_trainer, make_wav, wait):
+    trainer = step_trainer(steps=1000, step_seconds=0.01)
+    jm = _manager(trainer)
+    jm.start()
+    try:
+        first = _submit(jm, make_wav, "one")
+        second = _submit(jm, make_wav, "two")
+        trainer.running.wait(5)
+        assert jm.get(second)["state"] == "queued"  # one at a time
+        assert jm.cancel(second)["state"] == "cancelled"
+        jm.cancel(first)
+        wait(lambda: jm.get(first)["state"] == "cancelled")
+    finally:
+        jm.stop()
+    assert trainer.calls == 1  # the cancelled queued job never started
+    assert not (jm.staging_for(first)).exists()  # uploaded copies removed once cancelled
+
+
+@pytest.mark.parametrize("kwargs,expected", [({"fail": "all recordings were silent"}, "all recordings were silent"),
+                                             ({"crash": True}, "training crashed: RuntimeError: boom")])
+def test_failing_and_crashing_trainers_mark_the_job_failed_with_a_reason(step_trainer, make_wav, wait, kwargs,
+                                                                          expected):
+    jm = _manager(step_trainer(**kwargs))
+    jm.start()
+    try:
+        job_id = _submit(jm, make_wav)
+        job = wait(lambda: (j := jm.get(job_id))["state"] == "failed" and j)
+    finally:
+        jm.stop()
+    assert job["error"] == expected and job["message"] == expected
