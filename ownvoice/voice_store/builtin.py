@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import json
 import logging
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MissingDependency, NotFound
+from ..hashing import sha256_file as _sha256
 from . import schema
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,12 +66,6 @@ class StockVoice:
         return Voice.summary(self)  # type: ignore[arg-type]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def stock_pack_path() -> Path:

@@ -32,6 +32,7 @@ from safetensors.numpy import load_file, save_file
 
 from .. import atomic
 from ..errors import BadInput, Conflict, NotFound
+from ..hashing import sha256_file as _sha256_file
 from . import schema
 
 _LOGGER = logging.getLogger(__name__)
@@ -107,14 +108,6 @@ def slugify(name: str) -> str:
     return f"{base or 'voice'}-{secrets.token_hex(3)}"
 
 
-def _sha256_file(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fsync_tree(root: Path) -> None:
@@ -131,7 +124,7 @@ def _fsync_tree(root: Path) -> None:
 class VoiceStore:
     """Create, read, update, delete, export and import voices under one folder."""
 
-    def __init__(self, root: Path, builtins: "BuiltinVoices | None" = None) -> None:
+    def __init__(self, root: Path, builtins: BuiltinVoices | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT)
@@ -394,4 +387,4 @@ def _copy_lora(src: Path, dst: Path) -> None:
         shutil.copyfile(p, dst / p.name)
 
 
-from .builtin import BuiltinVoices  # noqa: E402  (type used in annotations above)
+from .builtin import BuiltinVoices
