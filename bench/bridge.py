@@ -33,11 +33,13 @@ from ownvoice.bridge.client import Client, DaemonDown
 
 RESULTS = REPO / "bench" / "results" / "bridge.json"
 CACHED = "This sentence is spoken once and then replayed from the cache."
-NOVEL = [
+NOVEL = [  # uncached single sentences (wav answers)
     "Quiet rivers carry the evening light toward the sea.",
     "A small lamp glowed beside the unfinished manuscript.",
-    "The train left the station exactly on time this morning.",
-    "She wrote the answer in the margin of her notebook.",
+]
+NDJSON_TEXTS = [  # uncached multi-sentence texts (streamed answers); no sentence repeats
+    "The train left the station on time. Its windows were full of fog. Nobody spoke until the bridge.",
+    "She wrote the answer in the margin. Then she closed the notebook. The rain had stopped by noon.",
 ]
 CONCURRENT_SET = [f"Sentence number {i} for the concurrency test." for i in range(8)]
 
@@ -69,13 +71,19 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def post_timed(host: str, port: int, token: str, path: str, body: dict, timeout: float = 600) -> tuple[int, float, float, bytes, dict]:
+def post_timed(
+    host: str, port: int, token: str, path: str, body: dict, timeout: float = 600
+) -> tuple[int, float, float, bytes, dict]:
     """(status, seconds to first body byte, seconds to last byte, body, headers) of one POST."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     data = json.dumps(body).encode()
     t0 = time.perf_counter()
-    conn.request("POST", path, body=data, headers={"Authorization": f"Bearer {token}",
-                                                   "Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        path,
+        body=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     resp = conn.getresponse()
     first = resp.read(1)
     t_first = time.perf_counter() - t0
@@ -90,8 +98,12 @@ def start_daemon(home: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "OWNVOICE_HOME": str(home)}
     env.pop("OWNVOICE_CONFIG", None)
     with open(home / "serve.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "ownvoice.cli", "serve", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(
+            [sys.executable, "-m", "ownvoice.cli", "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
 
 
 def wait_ready(client: Client, proc: subprocess.Popen | None, timeout: float = 180) -> float:
@@ -120,9 +132,15 @@ def concurrent(host: str, port: int, token: str, clients: int, per_client: int) 
         barrier.wait()
         for j in range(per_client):
             # Mostly cached sentences (replays), one novel sentence per client (real synthesis).
-            text = CONCURRENT_SET[(i + j) % len(CONCURRENT_SET)] if j else f"Client {i} says something new."
+            text = (
+                CONCURRENT_SET[(i + j) % len(CONCURRENT_SET)]
+                if j
+                else f"Client {i} says something new."
+            )
             try:
-                status, _, t_all, body, headers = post_timed(host, port, token, "/api/speak", {"text": text}, 900)
+                status, _, t_all, body, headers = post_timed(
+                    host, port, token, "/api/speak", {"text": text}, 900
+                )
             except OSError as e:
                 status, t_all, body, headers = -1, 0.0, str(e).encode(), {}
             with lock:
@@ -142,8 +160,11 @@ def concurrent(host: str, port: int, token: str, clients: int, per_client: int) 
     wall = time.perf_counter() - t0
     ok = statuses.get(200, 0)
     return {
-        "clients": clients, "requests": clients * per_client, "wall_s": round(wall, 3),
-        "throughput_rps": round(ok / wall, 2), "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "clients": clients,
+        "requests": clients * per_client,
+        "wall_s": round(wall, 3),
+        "throughput_rps": round(ok / wall, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "errors": sum(v for k, v in statuses.items() if k not in (200, 503)) + bad_503,
         "p50_s": round(pct(latencies, 0.5), 4) if latencies else None,
         "p95_s": round(pct(latencies, 0.95), 4) if latencies else None,
@@ -151,12 +172,16 @@ def concurrent(host: str, port: int, token: str, clients: int, per_client: int) 
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--url", help="benchmark a running daemon (default: start one in a temp home)")
     ap.add_argument("--token-file", type=Path, help="token file of the daemon given by --url")
     ap.add_argument("--replays", type=int, default=200, help="cached replays to time (default 200)")
     ap.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    ap.add_argument("--per-client", type=int, default=4, help="requests per concurrent client (default 4)")
+    ap.add_argument(
+        "--per-client", type=int, default=4, help="requests per concurrent client (default 4)"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
 
@@ -169,7 +194,9 @@ def main() -> int:
         home = Path(tmp.name)
         port = free_port()
         proc = start_daemon(home, port)
-        client = Client(f"http://127.0.0.1:{port}", token_file=home / "config" / "token", timeout=900)
+        client = Client(
+            f"http://127.0.0.1:{port}", token_file=home / "config" / "token", timeout=900
+        )
     host, port = client.host, client.port
     try:
         startup = wait_ready(client, proc)
@@ -177,23 +204,26 @@ def main() -> int:
         pid = client.status()["pid"]
         rss_start = rss_mb(pid)
         # The first synthesis also loads the model (or waits for the warm-up): measured, not mixed in.
-        _, _, first_request_s, _, _ = post_timed(host, port, token, "/api/speak", {"text": "Warm up the model."})
+        _, _, first_request_s, _, _ = post_timed(
+            host, port, token, "/api/speak", {"text": "Warm up the model."}
+        )
         rss_warm = rss_mb(pid)
 
         ttfb_wav, ttfb_ndjson, full_ndjson, audio_s = [], [], [], []
-        for i, text in enumerate(NOVEL):
-            if i % 2 == 0:
-                status, t_first, _, _, headers = post_timed(host, port, token, "/api/speak", {"text": text})
-                assert status == 200, status
-                ttfb_wav.append(t_first)
-                audio_s.append(float(headers["x-ownvoice-duration"]))
-            else:
-                long_text = f"{text} {NOVEL[i - 1]} It ends with a third sentence."
-                status, t_first, t_all, _, _ = post_timed(host, port, token, "/api/speak",
-                                                          {"text": long_text, "format": "ndjson"})
-                assert status == 200, status
-                ttfb_ndjson.append(t_first)
-                full_ndjson.append(t_all)
+        for text in NOVEL:
+            status, t_first, _, _, headers = post_timed(
+                host, port, token, "/api/speak", {"text": text}
+            )
+            assert status == 200, status
+            ttfb_wav.append(t_first)
+            audio_s.append(float(headers["x-ownvoice-duration"]))
+        for text in NDJSON_TEXTS:
+            status, t_first, t_all, _, _ = post_timed(
+                host, port, token, "/api/speak", {"text": text, "format": "ndjson"}
+            )
+            assert status == 200, status
+            ttfb_ndjson.append(t_first)
+            full_ndjson.append(t_all)
 
         status, _, _, _, _ = post_timed(host, port, token, "/api/speak", {"text": CACHED})
         assert status == 200
@@ -219,15 +249,26 @@ def main() -> int:
             tmp.cleanup()
 
     result = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+        },
         "startup_s": round(startup, 3),
         "first_request_s (model load + synthesis)": round(first_request_s, 3),
-        "cached_replay": {"n": len(replays), "p50_ms": round(1000 * pct(replays, 0.5), 2),
-                          "p95_ms": round(1000 * pct(replays, 0.95), 2), "max_ms": round(1000 * max(replays), 2),
-                          "target_p95_ms": 20},
-        "uncached_ttfb": {"wav_s": [round(x, 3) for x in ttfb_wav], "wav_audio_s": audio_s,
-                          "ndjson_first_line_s": [round(x, 3) for x in ttfb_ndjson],
-                          "ndjson_whole_s": [round(x, 3) for x in full_ndjson]},
+        "cached_replay": {
+            "n": len(replays),
+            "p50_ms": round(1000 * pct(replays, 0.5), 2),
+            "p95_ms": round(1000 * pct(replays, 0.95), 2),
+            "max_ms": round(1000 * max(replays), 2),
+            "target_p95_ms": 20,
+        },
+        "uncached_ttfb": {
+            "wav_s": [round(x, 3) for x in ttfb_wav],
+            "wav_audio_s": audio_s,
+            "ndjson_first_line_s": [round(x, 3) for x in ttfb_ndjson],
+            "ndjson_whole_s": [round(x, 3) for x in full_ndjson],
+        },
         "concurrency": {**storm, "queue_max": queue_max},
         "rss_mb": {"start": rss_start, "after_model": rss_warm, "end": rss_end},
     }
@@ -237,16 +278,33 @@ def main() -> int:
     rows = [
         ("daemon answers after", f"{startup:.2f} s"),
         ("first request (loads model)", f"{first_request_s:.2f} s"),
-        ("cached replay p50 / p95", (f"{result['cached_replay']['p50_ms']:.1f} / "
-                                     f"{result['cached_replay']['p95_ms']:.1f} ms (target p95 <= 20)")),
+        (
+            "cached replay p50 / p95",
+            (
+                f"{result['cached_replay']['p50_ms']:.1f} / "
+                f"{result['cached_replay']['p95_ms']:.1f} ms (target p95 <= 20)"
+            ),
+        ),
         ("uncached wav, first byte", ", ".join(f"{x:.2f}" for x in ttfb_wav) + " s"),
-        ("uncached ndjson, first line", ", ".join(f"{x:.2f}" for x in ttfb_ndjson) + " s (whole: "
-                                        + ", ".join(f"{x:.2f}" for x in full_ndjson) + " s)"),
-        (f"{storm['clients']} clients x {args.per_client}", (f"{storm['throughput_rps']} req/s, statuses "
-                                                             f"{storm['statuses']}, errors {storm['errors']}")),
+        (
+            "uncached ndjson, first line",
+            ", ".join(f"{x:.2f}" for x in ttfb_ndjson)
+            + " s (whole: "
+            + ", ".join(f"{x:.2f}" for x in full_ndjson)
+            + " s)",
+        ),
+        (
+            f"{storm['clients']} clients x {args.per_client}",
+            (
+                f"{storm['throughput_rps']} req/s, statuses "
+                f"{storm['statuses']}, errors {storm['errors']}"
+            ),
+        ),
         ("  latency p50 / p95", f"{storm['p50_s']} / {storm['p95_s']} s"),
-        ("RSS start / model / end", " / ".join(f"{x:.0f}" if x else "?" for x in (rss_start, rss_warm, rss_end))
-         + " MiB"),
+        (
+            "RSS start / model / end",
+            " / ".join(f"{x:.0f}" if x else "?" for x in (rss_start, rss_warm, rss_end)) + " MiB",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"bridge benchmark ({platform.machine()}, {os.cpu_count()} CPUs)")

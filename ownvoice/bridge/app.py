@@ -11,7 +11,16 @@ from aiohttp import web
 from . import routes_jobs, routes_notes, routes_openai, routes_speak, routes_status, routes_voices
 from .errors import error_middleware
 from .openapi import OPENAPI, build
-from .routing import DAEMON, EVENT_STREAMS, MAX_EVENT_STREAMS, MAX_UPLOADS, SHUTDOWN, UPLOADS, Limiter, Route
+from .routing import (
+    DAEMON,
+    EVENT_STREAMS,
+    MAX_EVENT_STREAMS,
+    MAX_UPLOADS,
+    SHUTDOWN,
+    UPLOADS,
+    Limiter,
+    Route,
+)
 from .security import add_cors_headers, make_security_middleware
 
 _LOGGER = logging.getLogger(__name__)

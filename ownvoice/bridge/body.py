@@ -47,7 +47,9 @@ async def json_body(request: web.Request, cap: int) -> dict[str, Any]:
     return body
 
 
-def get_str(body: dict, name: str, default: str | None = None, *, max_len: int | None = None) -> str:
+def get_str(
+    body: dict, name: str, default: str | None = None, *, max_len: int | None = None
+) -> str:
     value = body.get(name, default)
     if value is None:
         raise BadInput(f"{name!r} is required")
@@ -98,7 +100,9 @@ def get_rules(body: dict) -> dict | None:
     for key, value in rules.items():
         if key in RULE_CHOICES:
             if value not in RULE_CHOICES[key]:
-                raise Unprocessable(f"rules.{key} must be one of {', '.join(RULE_CHOICES[key])}; got {value!r}")
+                raise Unprocessable(
+                    f"rules.{key} must be one of {', '.join(RULE_CHOICES[key])}; got {value!r}"
+                )
             out[key] = value
         elif key == "heading_pause":
             if not isinstance(value, bool):

@@ -19,8 +19,14 @@ from ..errors import BadInput, Busy, Conflict, NotFound, OwnvoiceError, TooLarge
 from .errors import Forbidden, MisdirectedHost, Unauthorized
 
 _BY_STATUS: dict[int, type[OwnvoiceError]] = {
-    400: BadInput, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 413: TooLarge,
-    421: MisdirectedHost, 422: BadInput,
+    400: BadInput,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: TooLarge,
+    421: MisdirectedHost,
+    422: BadInput,
 }
 
 
@@ -47,8 +53,14 @@ class Response:
 class Client:
     """Talks to one daemon with one token."""
 
-    def __init__(self, base_url: str, token: str | None = None, *, token_file: Path | None = None,
-                 timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        token_file: Path | None = None,
+        timeout: float = 120.0,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
             raise BadInput(f"daemon URL must be http://host:port, got {base_url!r}")
@@ -79,11 +91,15 @@ class Client:
             try:
                 self._token = self._token_file.read_text(encoding="utf-8").strip()
             except FileNotFoundError:
-                raise DaemonDown(f"no token file at {self._token_file}: the daemon has never started") from None
+                raise DaemonDown(
+                    f"no token file at {self._token_file}: the daemon has never started"
+                ) from None
         return self._token
 
     # ---- transport ----------------------------------------------------------------------------
-    def _open(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> http.client.HTTPResponse:
+    def _open(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         all_headers = {"Authorization": f"Bearer {self.token}", **headers}
         try:
@@ -91,13 +107,22 @@ class Client:
             return conn.getresponse()
         except (ConnectionRefusedError, socket.gaierror) as e:
             conn.close()
-            raise DaemonDown(f"the daemon is not running at {self.base_url} (`ownvoice start`)") from e
+            raise DaemonDown(
+                f"the daemon is not running at {self.base_url} (`ownvoice start`)"
+            ) from e
         except (TimeoutError, ConnectionError, http.client.HTTPException) as e:
             conn.close()
             raise DaemonDown(f"no answer from {self.base_url}: {e}") from e
 
-    def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """One request; non-2xx answers raise the matching ``ownvoice.errors`` class."""
         headers = dict(headers or {})
         if json_body is not None:
@@ -120,7 +145,9 @@ class Client:
         resp = self._open(method, path, data, headers)
         try:
             if resp.status >= 400:
-                raise _error(Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()))
+                raise _error(
+                    Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+                )
             while line := resp.readline():
                 yield line
         finally:
@@ -137,7 +164,9 @@ class Client:
         return self.request("GET", f"/api/voices/{quote(voice_id, safe='')}").json()
 
     def rename_voice(self, voice_id: str, name: str) -> dict:
-        return self.request("PATCH", f"/api/voices/{quote(voice_id, safe='')}", json_body={"name": name}).json()
+        return self.request(
+            "PATCH", f"/api/voices/{quote(voice_id, safe='')}", json_body={"name": name}
+        ).json()
 
     def delete_voice(self, voice_id: str) -> None:
         self.request("DELETE", f"/api/voices/{quote(voice_id, safe='')}")
@@ -146,32 +175,68 @@ class Client:
         return self.request("POST", f"/api/voices/{quote(voice_id, safe='')}/export").body
 
     def import_voice(self, archive: bytes) -> dict:
-        return self.request("POST", "/api/voices/import", data=archive,
-                            headers={"Content-Type": "application/zip"}).json()
+        return self.request(
+            "POST", "/api/voices/import", data=archive, headers={"Content-Type": "application/zip"}
+        ).json()
 
-    def script(self, text: str, markdown: bool = False, rules: dict | None = None, lang: str = "auto") -> list[dict]:
+    def script(
+        self, text: str, markdown: bool = False, rules: dict | None = None, lang: str = "auto"
+    ) -> list[dict]:
         body: dict[str, Any] = {"text": text, "markdown": markdown, "lang": lang}
         if rules:
             body["rules"] = rules
         return self.request("POST", "/api/script", json_body=body).json()["sentences"]
 
-    def speak(self, text: str, voice: str = "default", *, lang: str = "auto", speed: float = 1.0,
-              markdown: bool = False, format: str = "wav") -> Response:
+    def speak(
+        self,
+        text: str,
+        voice: str = "default",
+        *,
+        lang: str = "auto",
+        speed: float = 1.0,
+        markdown: bool = False,
+        format: str = "wav",
+    ) -> Response:
         """POST /api/speak; ``.body`` is the audio (or JSON for format='json')."""
-        return self.request("POST", "/api/speak", json_body={
-            "text": text, "voice": voice, "lang": lang, "speed": speed, "markdown": markdown, "format": format})
+        return self.request(
+            "POST",
+            "/api/speak",
+            json_body={
+                "text": text,
+                "voice": voice,
+                "lang": lang,
+                "speed": speed,
+                "markdown": markdown,
+                "format": format,
+            },
+        )
 
-    def speak_stream(self, text: str, voice: str = "default", *, lang: str = "auto", speed: float = 1.0,
-                     markdown: bool = False) -> Iterator[dict]:
+    def speak_stream(
+        self,
+        text: str,
+        voice: str = "default",
+        *,
+        lang: str = "auto",
+        speed: float = 1.0,
+        markdown: bool = False,
+    ) -> Iterator[dict]:
         """POST /api/speak format=ndjson: one dict per sentence as it is ready, then {type: done}."""
-        body = {"text": text, "voice": voice, "lang": lang, "speed": speed, "markdown": markdown,
-                "format": "ndjson"}
+        body = {
+            "text": text,
+            "voice": voice,
+            "lang": lang,
+            "speed": speed,
+            "markdown": markdown,
+            "format": "ndjson",
+        }
         for line in self._stream("POST", "/api/speak", body):
             if line.strip():
                 yield json.loads(line)
 
     def play(self, text: str, voice: str = "default", **kw: Any) -> dict:
-        return self.request("POST", "/api/play", json_body={"text": text, "voice": voice, **kw}).json()
+        return self.request(
+            "POST", "/api/play", json_body={"text": text, "voice": voice, **kw}
+        ).json()
 
     def stop_playback(self) -> None:
         self.request("POST", "/api/stop", json_body={})
@@ -179,14 +244,22 @@ class Client:
     def playback(self) -> dict:
         return self.request("GET", "/api/playback").json()
 
-    def train(self, name: str, files: list[Path], consent: str, lang: str = "en",
-              max_minutes: float | None = None) -> str:
+    def train(
+        self,
+        name: str,
+        files: list[Path],
+        consent: str,
+        lang: str = "en",
+        max_minutes: float | None = None,
+    ) -> str:
         """Upload recordings (and same-name .txt transcripts) for training; returns the job id."""
         fields = {"name": name, "consent": consent, "lang": lang}
         if max_minutes is not None:
             fields["max_minutes"] = str(max_minutes)
         body, ctype = _multipart(fields, [Path(f) for f in files])
-        return self.request("POST", "/api/voices", data=body, headers={"Content-Type": ctype}).json()["job_id"]
+        return self.request(
+            "POST", "/api/voices", data=body, headers={"Content-Type": ctype}
+        ).json()["job_id"]
 
     def job(self, job_id: str) -> dict:
         return self.request("GET", f"/api/jobs/{quote(job_id, safe='')}").json()
@@ -206,9 +279,14 @@ class Client:
                 if event == "end":
                     return
 
-    def render_note(self, root: str, path: str, voice: str = "default", format: str = "json") -> Response:
-        return self.request("POST", "/api/notes/render",
-                            json_body={"root": root, "path": path, "voice": voice, "format": format})
+    def render_note(
+        self, root: str, path: str, voice: str = "default", format: str = "json"
+    ) -> Response:
+        return self.request(
+            "POST",
+            "/api/notes/render",
+            json_body={"root": root, "path": path, "voice": voice, "format": format},
+        )
 
 
 def _error(resp: Response) -> OwnvoiceError:
@@ -236,8 +314,10 @@ def _multipart(fields: dict[str, str], files: list[Path]) -> tuple[bytes, str]:
     for f in files:
         ctype = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
         fname = f.name.replace('"', "_")
-        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{fname}"\r\n'
-                f"Content-Type: {ctype}\r\n\r\n").encode()
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{fname}"\r\n'
+            f"Content-Type: {ctype}\r\n\r\n"
+        ).encode()
         out += f.read_bytes() + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"

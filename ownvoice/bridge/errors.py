@@ -41,7 +41,9 @@ def error_body(status: int, message: str) -> dict:
     return {"ok": False, "error": message, "status": status}
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """The one error shape: ``{"ok": false, "error": "...", "status": N}``."""
     return web.Response(
         status=status,
@@ -88,4 +90,3 @@ async def _mapped(request: web.Request, handler) -> web.StreamResponse:
     except Exception:  # the catch-all: log the trace, answer a generic message
         _LOGGER.exception("%s %s crashed", request.method, request.path)
         return error_response(500, "internal error; the daemon log has the details")
-

@@ -34,7 +34,9 @@ class SpeakParams:
     format: str
 
 
-def parse_speak(body: dict, config, default_format: str = "wav", default_markdown: bool = False) -> SpeakParams:
+def parse_speak(
+    body: dict, config, default_format: str = "wav", default_markdown: bool = False
+) -> SpeakParams:
     """The body of /api/speak and /api/play, checked."""
     text = get_str(body, "text", max_len=int(config.max_text_chars))
     if not text.strip():
@@ -53,8 +55,12 @@ def parse_speak(body: dict, config, default_format: str = "wav", default_markdow
     )
 
 
-def synthesize(speaker, p: SpeakParams, cancelled: Callable[[], bool] | None = None,
-               max_seconds: float = MAX_RESPONSE_SECONDS) -> Speech:
+def synthesize(
+    speaker,
+    p: SpeakParams,
+    cancelled: Callable[[], bool] | None = None,
+    max_seconds: float = MAX_RESPONSE_SECONDS,
+) -> Speech:
     """All of the text as one ``Speech`` with sentence timings, refusing past ``max_seconds``."""
     parts: list[np.ndarray] = []
     timings: list[SentenceTiming] = []
@@ -72,8 +78,11 @@ def synthesize(speaker, p: SpeakParams, cancelled: Callable[[], bool] | None = N
                 f"the speech would be longer than {max_seconds:.0f} s; ask for format 'ndjson' "
                 "(streamed per sentence) or send less text"
             )
-        timings.append(SentenceTiming(chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end,
-                                      t0, pos / SAMPLE_RATE))
+        timings.append(
+            SentenceTiming(
+                chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end, t0, pos / SAMPLE_RATE
+            )
+        )
     if not timings:
         raise BadInput("nothing to say: the text has no speakable words")
     return Speech(np.concatenate(parts), SAMPLE_RATE, timings)
@@ -83,8 +92,15 @@ def timing_json(speech: Speech, text: str) -> list[dict]:
     """Sentence timings with UTF-16 offsets into ``text`` (what the editors index by)."""
     conv = Utf16Offsets(text)
     return [
-        {"index": s.index, "text": s.text, "lang": s.lang, "start": conv(s.start), "end": conv(s.end),
-         "t0": round(s.t0, 4), "t1": round(s.t1, 4)}
+        {
+            "index": s.index,
+            "text": s.text,
+            "lang": s.lang,
+            "start": conv(s.start),
+            "end": conv(s.end),
+            "t0": round(s.t0, 4),
+            "t1": round(s.t1, 4),
+        }
         for s in speech.sentences
     ]
 

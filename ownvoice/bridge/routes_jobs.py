@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 
 from aiohttp import web
 
 from ..daemon.jobs import TERMINAL, check_job_id
 from .routing import EVENT_STREAMS, JSON, SHUTDOWN, Route, blocking, daemon_of
 
+_LOGGER = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies and clients from timing out
 
 
@@ -48,13 +50,19 @@ async def _job_events(request: web.Request) -> web.StreamResponse:
 
     def listener(snapshot: dict) -> None:
         if snapshot["id"] == job_id:
-            loop.call_soon_threadsafe(queue.put_nowait, snapshot)
+            with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
+                loop.call_soon_threadsafe(queue.put_nowait, snapshot)
 
     unsubscribe = d.jobs.subscribe(listener)
     shutdown = request.app[SHUTDOWN]
+    resp = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
     try:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                           "X-Accel-Buffering": "no"})
         await resp.prepare(request)
         snapshot = d.jobs.get(job_id)  # after subscribing, so no change falls between the two
         while True:
@@ -72,9 +80,11 @@ async def _job_events(request: web.Request) -> web.StreamResponse:
                 nxt = queue.get_nowait()
             snapshot = nxt
         await resp.write_eof()
-        return resp
+    except ConnectionResetError:
+        _LOGGER.debug("event stream of job %s: the client went away", job_id)
     finally:
         unsubscribe()
+    return resp
 
 
 async def _next(queue: asyncio.Queue, shutdown: asyncio.Event) -> dict | None:
@@ -82,7 +92,9 @@ async def _next(queue: asyncio.Queue, shutdown: asyncio.Event) -> dict | None:
     get = asyncio.ensure_future(queue.get())
     stop = asyncio.ensure_future(shutdown.wait())
     try:
-        await asyncio.wait({get, stop}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {get, stop}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         for fut in (get, stop):
             if not fut.done():
@@ -95,10 +107,35 @@ async def _next(queue: asyncio.Queue, shutdown: asyncio.Event) -> dict | None:
 JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 ROUTES = [
     Route("GET", "/api/jobs", list_jobs, "All known jobs", "jobs"),
-    Route("GET", "/api/jobs/{id}", get_job, "A job's state and progress", "jobs",
-          responses={200: (JSON, "{id, kind, state, progress, message, result}")}, extra={"parameters": [JOB_ID]}),
-    Route("GET", "/api/jobs/{id}/events", job_events, "Follow a job as Server-Sent Events", "jobs",
-          responses={200: ("text/event-stream", "event: progress (job JSON) on each change; last: event: end")},
-          extra={"parameters": [JOB_ID]}),
-    Route("POST", "/api/jobs/{id}/cancel", cancel_job, "Cancel a job", "jobs", extra={"parameters": [JOB_ID]}),
+    Route(
+        "GET",
+        "/api/jobs/{id}",
+        get_job,
+        "A job's state and progress",
+        "jobs",
+        responses={200: (JSON, "{id, kind, state, progress, message, result}")},
+        extra={"parameters": [JOB_ID]},
+    ),
+    Route(
+        "GET",
+        "/api/jobs/{id}/events",
+        job_events,
+        "Follow a job as Server-Sent Events",
+        "jobs",
+        responses={
+            200: (
+                "text/event-stream",
+                "event: progress (job JSON) on each change; last: event: end",
+            )
+        },
+        extra={"parameters": [JOB_ID]},
+    ),
+    Route(
+        "POST",
+        "/api/jobs/{id}/cancel",
+        cancel_job,
+        "Cancel a job",
+        "jobs",
+        extra={"parameters": [JOB_ID]},
+    ),
 ]

@@ -46,7 +46,9 @@ def resolve_note(roots: dict[str, Path], root_name: str, rel: str) -> Path:
     except OSError:
         raise NotFound(f"notes root {root_name!r} does not exist on disk") from None
     try:
-        target = (root / PurePosixPath(*[p for p in parts if p not in ("", ".")])).resolve(strict=True)
+        target = (root / PurePosixPath(*[p for p in parts if p not in ("", ".")])).resolve(
+            strict=True
+        )
     except (OSError, RuntimeError):  # missing file, or a symlink loop
         raise NotFound(f"no note {rel!r} in {root_name!r}") from None
     if not target.is_relative_to(root):
@@ -78,7 +80,9 @@ async def render(request: web.Request) -> web.StreamResponse:
         raise BadInput("'root' and 'path' are required strings")
     path = resolve_note(notes_roots(d.config), root_name, rel)
     text = await blocking(read_note, path, int(d.config.max_text_chars))
-    speak_body = {k: v for k, v in body.items() if k in ("voice", "lang", "speed", "rules", "format")}
+    speak_body = {
+        k: v for k, v in body.items() if k in ("voice", "lang", "speed", "rules", "format")
+    }
     speak_body["text"] = text
     speak_body.setdefault("markdown", path.suffix.lower() != ".txt")
     params = parse_speak(speak_body, d.config, default_format="json", default_markdown=True)
@@ -86,10 +90,24 @@ async def render(request: web.Request) -> web.StreamResponse:
 
 
 ROUTES = [
-    Route("POST", "/api/notes/render", render, "Speak a note by its path inside a configured notes root",
-          "notes", body="json",
-          request=obj({"root": {"type": "string"}, "path": {"type": "string"}, "voice": {"type": "string"},
-                       "speed": {"type": "number"}, "rules": RULES_SCHEMA,
-                       "format": {"type": "string", "default": "json"}}, ("root", "path")),
-          responses={200: (JSON, "like /api/speak with format json (offsets into the note's text)")}),
+    Route(
+        "POST",
+        "/api/notes/render",
+        render,
+        "Speak a note by its path inside a configured notes root",
+        "notes",
+        body="json",
+        request=obj(
+            {
+                "root": {"type": "string"},
+                "path": {"type": "string"},
+                "voice": {"type": "string"},
+                "speed": {"type": "number"},
+                "rules": RULES_SCHEMA,
+                "format": {"type": "string", "default": "json"},
+            },
+            ("root", "path"),
+        ),
+        responses={200: (JSON, "like /api/speak with format json (offsets into the note's text)")},
+    ),
 ]

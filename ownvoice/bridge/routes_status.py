@@ -25,8 +25,13 @@ def _status(d) -> dict:
         "jobs": d.jobs.counts(),
         "playback": d.player.available,
         "pid": os.getpid(),
-        "paths": {"token_file": str(p.token_file), "inbox": str(p.inbox), "voices": str(p.voices),
-                  "logs": str(p.logs), "config_file": str(p.config_file)},
+        "paths": {
+            "token_file": str(p.token_file),
+            "inbox": str(p.inbox),
+            "voices": str(p.voices),
+            "logs": str(p.logs),
+            "config_file": str(p.config_file),
+        },
     }
 
 
@@ -41,7 +46,15 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", "/api/status", status, "Daemon status: version, voices, queue, paths", "status",
-          responses={200: (JSON, "{ok, version, default_voice, voices, queue: {pending, running}, paths}")}),
+    Route(
+        "GET",
+        "/api/status",
+        status,
+        "Daemon status: version, voices, queue, paths",
+        "status",
+        responses={
+            200: (JSON, "{ok, version, default_voice, voices, queue: {pending, running}, paths}")
+        },
+    ),
     Route("GET", "/api/openapi.json", openapi, "This API as an OpenAPI 3 document", "status"),
 ]

@@ -28,11 +28,22 @@ def _default_entry(d) -> dict:
     try:
         target = d.speaker.resolve_voice(DEFAULT_ID, "en")
         summary = target.summary()
-        return {**summary, "id": DEFAULT_ID, "name": f"Default ({summary['name']})", "builtin": True,
-                "alias_of": summary["id"]}
+        return {
+            **summary,
+            "id": DEFAULT_ID,
+            "name": f"Default ({summary['name']})",
+            "builtin": True,
+            "alias_of": summary["id"],
+        }
     except Exception as e:  # the list must still work when the stock voice pack is broken
         _LOGGER.warning("default voice unavailable: %s", e)
-        return {"id": DEFAULT_ID, "name": "Default", "languages": ["en"], "builtin": True, "licence": None}
+        return {
+            "id": DEFAULT_ID,
+            "name": "Default",
+            "languages": ["en"],
+            "builtin": True,
+            "licence": None,
+        }
 
 
 def _list(d) -> dict:
@@ -78,8 +89,11 @@ async def export_voice(request: web.Request) -> web.Response:
             return path.read_bytes()
 
     data = await blocking(build)
-    return web.Response(body=data, content_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{voice_id}.ownvoice.zip"'})
+    return web.Response(
+        body=data,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{voice_id}.ownvoice.zip"'},
+    )
 
 
 async def import_voice(request: web.Request) -> web.Response:
@@ -98,7 +112,9 @@ async def _import_voice(request: web.Request) -> web.Response:
             while chunk := await request.content.read(CHUNK):
                 total += len(chunk)
                 if total > cap:
-                    raise TooLarge(f"archive is larger than {cap >> 20} MiB (setting max_upload_mb)")
+                    raise TooLarge(
+                        f"archive is larger than {cap >> 20} MiB (setting max_upload_mb)"
+                    )
                 f.write(chunk)
         if total == 0:
             raise BadInput("the request body must be a voice archive (.zip made by export)")
@@ -130,7 +146,9 @@ async def create_voice(request: web.Request) -> web.Response:
 async def _create_voice(request: web.Request) -> web.Response:
     d = daemon_of(request)
     if not request.content_type.startswith("multipart/form-data"):
-        raise BadInput("send multipart/form-data with fields name, consent, lang and one or more file parts")
+        raise BadInput(
+            "send multipart/form-data with fields name, consent, lang and one or more file parts"
+        )
     job_id = new_job_id()
     folder = d.jobs.staging_for(job_id)
     folder.mkdir(parents=True)
@@ -139,13 +157,17 @@ async def _create_voice(request: web.Request) -> web.Response:
         name = schema.clean_name(fields.get("name", ""))
         consent = (fields.get("consent") or "").strip() or str(d.config.consent).strip()
         if not consent:
-            raise BadInput("'consent' is required: a statement that the speaker agrees to having their voice cloned")
+            raise BadInput(
+                "'consent' is required: a statement that the speaker agrees to having their voice cloned"
+            )
         lang = (fields.get("lang") or "en").strip().lower()
         if lang not in schema.LANGS:
             raise BadInput(f"'lang' must be one of {', '.join(schema.LANGS)}")
         limit = float(d.config.max_audio_seconds)
         if seconds > limit:
-            raise TooLarge(f"the recordings last {seconds:.0f} s; the limit is {limit:.0f} s (setting max_audio_seconds)")
+            raise TooLarge(
+                f"the recordings last {seconds:.0f} s; the limit is {limit:.0f} s (setting max_audio_seconds)"
+            )
         lora = (fields.get("lora") or "true").strip().lower() not in ("false", "0", "no")
         max_minutes = None
         if fields.get("max_minutes"):
@@ -155,9 +177,18 @@ async def _create_voice(request: web.Request) -> web.Response:
                 raise BadInput("'max_minutes' must be a number") from None
             if not 0 < max_minutes <= float(d.config.train_max_minutes):
                 raise BadInput(f"'max_minutes' must be in (0, {d.config.train_max_minutes}]")
-        job = await blocking(lambda: d.jobs.submit_training(
-            job_id, name=name, lang=lang, consent=consent, source="upload", lora=lora, max_minutes=max_minutes,
-            extra={"seconds": round(seconds, 2)}))
+        job = await blocking(
+            lambda: d.jobs.submit_training(
+                job_id,
+                name=name,
+                lang=lang,
+                consent=consent,
+                source="upload",
+                lora=lora,
+                max_minutes=max_minutes,
+                extra={"seconds": round(seconds, 2)},
+            )
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -190,7 +221,9 @@ async def _receive(request: web.Request, folder: Path, cap: int) -> tuple[dict[s
                 while chunk := await part.read_chunk(CHUNK):
                     total += len(chunk)
                     if total > cap:
-                        raise TooLarge(f"the upload is larger than {cap >> 20} MiB (setting max_upload_mb)")
+                        raise TooLarge(
+                            f"the upload is larger than {cap >> 20} MiB (setting max_upload_mb)"
+                        )
                     await blocking(f.write, chunk)
             finally:
                 await blocking(f.close)
@@ -211,26 +244,89 @@ async def _receive(request: web.Request, folder: Path, cap: int) -> tuple[dict[s
     return fields, seconds
 
 
-VOICE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": schema.ID_RE.pattern}}
+VOICE_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": schema.ID_RE.pattern},
+}
 ROUTES = [
-    Route("GET", "/api/voices", list_voices, "List voices (the 'default' alias first)", "voices",
-          responses={200: (JSON, '{"voices": [{id, name, languages, builtin, licence}], "default": "default"}')}),
-    Route("POST", "/api/voices", create_voice, "Upload recordings and start training a voice", "voices",
-          body="multipart",
-          request={"type": "object", "required": ["name", "consent", "file"], "properties": {
-              "name": {"type": "string"}, "consent": {"type": "string"},
-              "lang": {"type": "string", "enum": list(schema.LANGS)},
-              "lora": {"type": "string", "enum": ["true", "false"]}, "max_minutes": {"type": "number"},
-              "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
-          responses={202: (JSON, '{"ok": true, "job_id": "..."}')}),
-    Route("POST", "/api/voices/import", import_voice, "Import a voice archive (body: the .zip)", "voices",
-          body="binary", responses={200: (JSON, "the imported voice's metadata")}),
-    Route("GET", "/api/voices/{id}", get_voice, "A voice's metadata (voice.json)", "voices",
-          extra={"parameters": [VOICE_ID]}),
-    Route("PATCH", "/api/voices/{id}", patch_voice, "Rename a voice", "voices", body="json",
-          request=obj({"name": {"type": "string"}}, ("name",)), extra={"parameters": [VOICE_ID]}),
-    Route("DELETE", "/api/voices/{id}", delete_voice, "Delete one of your voices", "voices",
-          extra={"parameters": [VOICE_ID]}),
-    Route("POST", "/api/voices/{id}/export", export_voice, "Export a voice as a .zip archive", "voices",
-          responses={200: ("application/zip", "the archive")}, extra={"parameters": [VOICE_ID]}),
+    Route(
+        "GET",
+        "/api/voices",
+        list_voices,
+        "List voices (the 'default' alias first)",
+        "voices",
+        responses={
+            200: (
+                JSON,
+                '{"voices": [{id, name, languages, builtin, licence}], "default": "default"}',
+            )
+        },
+    ),
+    Route(
+        "POST",
+        "/api/voices",
+        create_voice,
+        "Upload recordings and start training a voice",
+        "voices",
+        body="multipart",
+        request={
+            "type": "object",
+            "required": ["name", "consent", "file"],
+            "properties": {
+                "name": {"type": "string"},
+                "consent": {"type": "string"},
+                "lang": {"type": "string", "enum": list(schema.LANGS)},
+                "lora": {"type": "string", "enum": ["true", "false"]},
+                "max_minutes": {"type": "number"},
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            },
+        },
+        responses={202: (JSON, '{"ok": true, "job_id": "..."}')},
+    ),
+    Route(
+        "POST",
+        "/api/voices/import",
+        import_voice,
+        "Import a voice archive (body: the .zip)",
+        "voices",
+        body="binary",
+        responses={200: (JSON, "the imported voice's metadata")},
+    ),
+    Route(
+        "GET",
+        "/api/voices/{id}",
+        get_voice,
+        "A voice's metadata (voice.json)",
+        "voices",
+        extra={"parameters": [VOICE_ID]},
+    ),
+    Route(
+        "PATCH",
+        "/api/voices/{id}",
+        patch_voice,
+        "Rename a voice",
+        "voices",
+        body="json",
+        request=obj({"name": {"type": "string"}}, ("name",)),
+        extra={"parameters": [VOICE_ID]},
+    ),
+    Route(
+        "DELETE",
+        "/api/voices/{id}",
+        delete_voice,
+        "Delete one of your voices",
+        "voices",
+        extra={"parameters": [VOICE_ID]},
+    ),
+    Route(
+        "POST",
+        "/api/voices/{id}/export",
+        export_voice,
+        "Export a voice as a .zip archive",
+        "voices",
+        responses={200: ("application/zip", "the archive")},
+        extra={"parameters": [VOICE_ID]},
+    ),
 ]

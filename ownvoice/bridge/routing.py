@@ -46,11 +46,13 @@ class Limiter:
     def __init__(self, limit: int, what: str) -> None:
         self.limit, self.what, self.active = limit, what, 0
 
-    def __enter__(self) -> Limiter:
+    def __enter__(self) -> Limiter:  # noqa: PYI034 - Python 3.10 has no typing.Self
         from ..errors import Busy
 
         if self.active >= self.limit:
-            raise Busy(f"too many {self.what} at once ({self.limit}); try again shortly", retry_after=5)
+            raise Busy(
+                f"too many {self.what} at once ({self.limit}); try again shortly", retry_after=5
+            )
         self.active += 1
         return self
 

@@ -29,7 +29,9 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{16,256}$")
 EXACT_ORIGINS = frozenset({"app://obsidian.md", "vscode-file://vscode-app"})
 _WEBVIEW_ORIGIN = re.compile(r"^vscode-webview://[A-Za-z0-9][A-Za-z0-9.\-]{0,200}$")
 # Query keys a client might put a token in; refused so tokens never end up in URLs and logs.
-QUERY_TOKEN_KEYS = frozenset({"token", "access_token", "api_key", "apikey", "key", "auth", "bearer"})
+QUERY_TOKEN_KEYS = frozenset(
+    {"token", "access_token", "api_key", "apikey", "key", "auth", "bearer"}
+)
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 EXPOSE_HEADERS = "X-Ownvoice-Duration, Retry-After, Content-Length, Content-Type"
@@ -44,7 +46,9 @@ def ensure_token(path: Path) -> str:
         token = read_token(path)
         mode = stat.S_IMODE(path.stat().st_mode)
         if os.name == "posix" and mode & 0o077:
-            _LOGGER.warning("token file %s was readable by others (mode %o); fixing to 0600", path, mode)
+            _LOGGER.warning(
+                "token file %s was readable by others (mode %o); fixing to 0600", path, mode
+            )
             os.chmod(path, 0o600)
         return token
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +93,9 @@ def allowed_hosts(request: web.Request, configured_host: str) -> set[str]:
 def check_token(header: str | None, token: str) -> None:
     """Constant-time comparison of ``Authorization: Bearer <token>``."""
     if not header:
-        raise Unauthorized("missing Authorization: Bearer <token> header (the token is in the daemon's token file)")
+        raise Unauthorized(
+            "missing Authorization: Bearer <token> header (the token is in the daemon's token file)"
+        )
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise Unauthorized("Authorization must be 'Bearer <token>'")

@@ -8,33 +8,55 @@ import sys
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "serve", help="run the daemon in the foreground (logs to stderr and the log file)",
+        "serve",
+        help="run the daemon in the foreground (logs to stderr and the log file)",
         description="Run the ownvoice daemon in the foreground: the HTTP bridge for editor plugins, the "
         "training job queue and the drop folder. Stops cleanly on Ctrl-C or SIGTERM. Logs go to stderr and "
-        "to daemon.log in the logs folder (`ownvoice status` shows where).")
+        "to daemon.log in the logs folder (`ownvoice status` shows where).",
+    )
     _address(p)
-    p.add_argument("--no-warm-up", action="store_true", help="do not load the model until the first request")
+    p.add_argument(
+        "--no-warm-up", action="store_true", help="do not load the model until the first request"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
-        "run", help="start the daemon in the foreground and say hello in the default voice",
+        "run",
+        help="start the daemon in the foreground and say hello in the default voice",
         description="Like `serve`, but once the daemon answers it speaks a short greeting with the default "
         "voice (on this machine's audio output, or into greeting.wav in the cache folder when there is none) "
-        "and prints where to drop recordings.")
+        "and prints where to drop recordings.",
+    )
     _address(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("start", help="start the daemon in the background and wait until it answers",
-                       description="Start `ownvoice serve` detached from this terminal, then wait until it answers.")
+    p = sub.add_parser(
+        "start",
+        help="start the daemon in the background and wait until it answers",
+        description="Start `ownvoice serve` detached from this terminal, then wait until it answers.",
+    )
     _address(p)
-    p.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
-                   help="how long to wait for it to answer (default: 120)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to wait for it to answer (default: 120)",
+    )
     p.set_defaults(func=cmd_start)
 
-    p = sub.add_parser("stop", help="stop the background daemon (SIGTERM, then wait)",
-                       description="Ask the running daemon to stop; a training job in progress resumes on next start.")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for it to exit (default: 30)")
+    p = sub.add_parser(
+        "stop",
+        help="stop the background daemon (SIGTERM, then wait)",
+        description="Ask the running daemon to stop; a training job in progress resumes on next start.",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for it to exit (default: 30)",
+    )
     p.set_defaults(func=cmd_stop)
 
 
@@ -51,7 +73,9 @@ def _serve(args, on_ready=None) -> int:
     level = logging.DEBUG if args.verbose >= 2 else logging.INFO
     log_file = setup_logging(config.paths, level)
     logging.getLogger(__name__).info("log file: %s", log_file)
-    return serve(config, args.host, args.port, on_ready=on_ready, warm=not getattr(args, "no_warm_up", False))
+    return serve(
+        config, args.host, args.port, on_ready=on_ready, warm=not getattr(args, "no_warm_up", False)
+    )
 
 
 def cmd_serve(args) -> int:
@@ -72,9 +96,14 @@ def _greet(daemon, url: str) -> None:
 
     print(f"ownvoice is running at {url}", file=sys.stderr)
     print(f"  token:       {daemon.paths.token_file}", file=sys.stderr)
-    print(f"  drop folder: {daemon.paths.inbox}/<voice name>/  (1-3 minutes of your recordings)", file=sys.stderr)
+    print(
+        f"  drop folder: {daemon.paths.inbox}/<voice name>/  (1-3 minutes of your recordings)",
+        file=sys.stderr,
+    )
     try:
-        speech = synthesize(daemon.speaker, SpeakParams(GREETING, "default", "en", 1.0, False, None, "wav"))
+        speech = synthesize(
+            daemon.speaker, SpeakParams(GREETING, "default", "en", 1.0, False, None, "wav")
+        )
     except Exception as e:  # the daemon keeps serving; the greeting is a courtesy
         print(f"  (the default voice could not speak: {e})", file=sys.stderr)
         return
@@ -102,5 +131,7 @@ def cmd_stop(args) -> int:
     from ..daemon.lifecycle import stop
 
     pid = stop(load_config(), timeout=args.timeout)
-    print("ownvoice daemon was not running" if pid is None else f"ownvoice daemon stopped (pid {pid})")
+    print(
+        "ownvoice daemon was not running" if pid is None else f"ownvoice daemon stopped (pid {pid})"
+    )
     return 0

@@ -7,19 +7,28 @@ import json
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "service", help="start the daemon at login (systemd --user, macOS LaunchAgent, Windows logon task)",
+        "service",
+        help="start the daemon at login (systemd --user, macOS LaunchAgent, Windows logon task)",
         description="Install, remove or inspect the login service that starts `ownvoice serve` when you log "
         "in: a systemd user unit on Linux (Restart=on-failure), a LaunchAgent on macOS (RunAtLoad, KeepAlive) "
-        "or a Task Scheduler logon task on Windows.")
+        "or a Task Scheduler logon task on Windows.",
+    )
     ss = p.add_subparsers(dest="service_command", metavar="ACTION")
     p.set_defaults(func=lambda a: p.print_help() or 2)
-    for name, helptext, fn in (("install", "write the service file and enable it now", cmd_install),
-                               ("uninstall", "disable the service and remove its file", cmd_uninstall)):
+    for name, helptext, fn in (
+        ("install", "write the service file and enable it now", cmd_install),
+        ("uninstall", "disable the service and remove its file", cmd_uninstall),
+    ):
         q = ss.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + ".")
-        q.add_argument("--dry-run", action="store_true", help="print the file and commands; change nothing")
+        q.add_argument(
+            "--dry-run", action="store_true", help="print the file and commands; change nothing"
+        )
         q.set_defaults(func=fn)
-    q = ss.add_parser("status", help="is the service installed, enabled, running?",
-                      description="Show whether the login service is installed and running.")
+    q = ss.add_parser(
+        "status",
+        help="is the service installed, enabled, running?",
+        description="Show whether the login service is installed and running.",
+    )
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=cmd_status)
 

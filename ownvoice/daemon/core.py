@@ -40,14 +40,22 @@ class Daemon:
         self.token = token
         self.speaker = speaker or Speaker(config)
         self.synth = SynthQueue(int(config.queue_max))
-        self.jobs = JobManager(self.paths.jobs, self.paths.staging,
-                               trainer or clone_trainer(lambda: self.speaker.store, config))
+        self.jobs = JobManager(
+            self.paths.jobs,
+            self.paths.staging,
+            trainer or clone_trainer(lambda: self.speaker.store, config),
+        )
         self.player = player if player is not None else Player(detect_backend(), self.paths.runtime)
         self.dropfolder: DropFolder | None = None
         if watch_inbox:
             kwargs = {"settle": settle_seconds} if settle_seconds is not None else {}
-            self.dropfolder = DropFolder(self.paths.inbox, self.jobs, consent=str(config.consent),
-                                         max_bytes=self.upload_cap, **kwargs)
+            self.dropfolder = DropFolder(
+                self.paths.inbox,
+                self.jobs,
+                consent=str(config.consent),
+                max_bytes=self.upload_cap,
+                **kwargs,
+            )
         self._started = False
 
     @property
@@ -71,7 +79,9 @@ class Daemon:
         try:
             removed = self.store.recover()
             if removed:
-                _LOGGER.info("voice store: removed leftovers of an interrupted write: %s", ", ".join(removed))
+                _LOGGER.info(
+                    "voice store: removed leftovers of an interrupted write: %s", ", ".join(removed)
+                )
         except Exception as e:  # a damaged store must not keep the daemon from answering
             _LOGGER.error("voice store recovery failed: %s", e)
         self.jobs.start()
@@ -97,7 +107,9 @@ class Daemon:
                 for _ in self.speaker.stream(WARM_TEXT, self.config.default_voice, "en"):
                     pass
                 _LOGGER.info("model warm")
-            except Exception as e:  # the daemon still serves status, voices and jobs without a model
+            except (
+                Exception
+            ) as e:  # the daemon still serves status, voices and jobs without a model
                 _LOGGER.error("model warm-up failed: %s", e)
 
         t = threading.Thread(target=run, name="warm-up", daemon=True)

@@ -44,9 +44,18 @@ class _Seen:
 class DropFolder:
     """Polls the inbox and turns settled voice folders into training jobs."""
 
-    def __init__(self, inbox: Path, jobs: JobManager, *, consent: str = "", max_bytes: int = 200 << 20,
-                 settle: float = SETTLE_SECONDS, poll: float = POLL_SECONDS,
-                 lora: bool = True, max_minutes: float | None = None) -> None:
+    def __init__(
+        self,
+        inbox: Path,
+        jobs: JobManager,
+        *,
+        consent: str = "",
+        max_bytes: int = 200 << 20,
+        settle: float = SETTLE_SECONDS,
+        poll: float = POLL_SECONDS,
+        lora: bool = True,
+        max_minutes: float | None = None,
+    ) -> None:
         self.inbox = Path(inbox)
         self.jobs = jobs
         self.consent = consent
@@ -92,8 +101,11 @@ class DropFolder:
         for folder in sorted(self.inbox.iterdir()):
             if not folder.is_dir() or folder.is_symlink() or is_temp_name(folder.name):
                 continue
-            files = [p for p in sorted(folder.iterdir())
-                     if p.is_file() and not p.is_symlink() and not is_temp_name(p.name)]
+            files = [
+                p
+                for p in sorted(folder.iterdir())
+                if p.is_file() and not p.is_symlink() and not is_temp_name(p.name)
+            ]
             if not any(kind_of(p) == "audio" for p in files):
                 continue  # consent.txt alone, or nothing yet: wait for recordings
             settled = True
@@ -167,14 +179,20 @@ class DropFolder:
                 if p.stem in audio_stems:
                     usable.append(p)
                 elif p.exists():
-                    self._reject(p, "a transcript needs a recording of the same name (e.g. take1.wav + take1.txt)")
+                    self._reject(
+                        p,
+                        "a transcript needs a recording of the same name (e.g. take1.wav + take1.txt)",
+                    )
         recordings = [p for p in usable if kind_of(p) == "audio"]
         if not recordings:
             return None
         if not consent:
             for p in usable:
-                self._reject(p, "no consent statement: put the speaker's consent in consent.txt in this "
-                                "folder (or set `consent` in config.toml), then move the files back")
+                self._reject(
+                    p,
+                    "no consent statement: put the speaker's consent in consent.txt in this "
+                    "folder (or set `consent` in config.toml), then move the files back",
+                )
             return None
         job_id = new_job_id()
         staging = self.jobs.staging_for(job_id)
@@ -182,14 +200,23 @@ class DropFolder:
         for p in usable:
             _move(p, staging / p.name)
         try:
-            self.jobs.submit_training(job_id, name=name, lang=lang, consent=consent, source="inbox",
-                                      lora=self.lora, max_minutes=self.max_minutes,
-                                      extra={"inbox": folder.name, "seconds": round(total_seconds, 2)})
+            self.jobs.submit_training(
+                job_id,
+                name=name,
+                lang=lang,
+                consent=consent,
+                source="inbox",
+                lora=self.lora,
+                max_minutes=self.max_minutes,
+                extra={"inbox": folder.name, "seconds": round(total_seconds, 2)},
+            )
         except OwnvoiceError as e:
             for p in sorted(staging.iterdir()):
                 self._reject(p, f"could not queue training: {e}", folder=folder)
             return None
-        _LOGGER.info("drop folder %s: %d recordings → training job %s", folder.name, len(recordings), job_id)
+        _LOGGER.info(
+            "drop folder %s: %d recordings → training job %s", folder.name, len(recordings), job_id
+        )
         return job_id
 
     def _check(self, p: Path) -> str | None:
@@ -242,7 +269,9 @@ class DropFolder:
             for path, reason in rejected.items():
                 name = Path(str(path)).name
                 if (folder / TRAINED / name).exists():
-                    (folder / TRAINED / f"{name}.reason.txt").write_text(f"not used: {reason}\n", encoding="utf-8")
+                    (folder / TRAINED / f"{name}.reason.txt").write_text(
+                        f"not used: {reason}\n", encoding="utf-8"
+                    )
 
 
 def _read_small(p: Path, limit: int = 4000) -> str:

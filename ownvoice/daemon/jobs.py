@@ -106,14 +106,24 @@ def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
             from ..errors import MissingDependency
 
             raise MissingDependency(f"voice training is not available in this build ({e})") from e
-        kwargs: dict[str, Any] = {"config": config, "progress": progress, "cancel": cancel,
-                                  "workdir": req.workdir, "lora": req.lora}
+        kwargs: dict[str, Any] = {
+            "config": config,
+            "progress": progress,
+            "cancel": cancel,
+            "workdir": req.workdir,
+            "lora": req.lora,
+        }
         if req.max_minutes is not None:
             kwargs["max_minutes"] = req.max_minutes
-        voice = train_voice(get_store(), req.name, req.files, lang=req.lang, consent=req.consent, **kwargs)
+        voice = train_voice(
+            get_store(), req.name, req.files, lang=req.lang, consent=req.consent, **kwargs
+        )
         training = voice.meta.get("training") or {}
-        return {"voice_id": voice.id, "voice": voice.summary(),
-                "rejected": training.get("rejected") or training.get("rejected_files") or {}}
+        return {
+            "voice_id": voice.id,
+            "voice": voice.summary(),
+            "rejected": training.get("rejected") or training.get("rejected_files") or {},
+        }
 
     return train
 
@@ -155,7 +165,9 @@ class JobManager:
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                _LOGGER.warning("training did not stop within %.0f s; it resumes on next start", timeout)
+                _LOGGER.warning(
+                    "training did not stop within %.0f s; it resumes on next start", timeout
+                )
             self._thread = None
 
     def _load(self) -> list[Job]:
@@ -186,19 +198,41 @@ class JobManager:
     def staging_for(self, job_id: str) -> Path:
         return self.staging_dir / check_job_id(job_id)
 
-    def submit_training(self, job_id: str, *, name: str, lang: str, consent: str, source: str,
-                        lora: bool = True, max_minutes: float | None = None,
-                        extra: dict | None = None) -> dict:
+    def submit_training(
+        self,
+        job_id: str,
+        *,
+        name: str,
+        lang: str,
+        consent: str,
+        source: str,
+        lora: bool = True,
+        max_minutes: float | None = None,
+        extra: dict | None = None,
+    ) -> dict:
         """Queue a training job for the recordings already in ``staging_for(job_id)``."""
         check_job_id(job_id)
         folder = self.staging_for(job_id)
         if not any(kind_of(p) == "audio" for p in folder.iterdir() if p.is_file()):
             raise BadInput("no recordings to train on")
         now = time.time()
-        job = Job(id=job_id, kind="train", state="queued", created=now, updated=now,
-                  params={"name": name, "lang": lang, "consent": consent, "source": source,
-                          "lora": bool(lora), "max_minutes": max_minutes, **(extra or {})},
-                  message="waiting for the trainer")
+        job = Job(
+            id=job_id,
+            kind="train",
+            state="queued",
+            created=now,
+            updated=now,
+            params={
+                "name": name,
+                "lang": lang,
+                "consent": consent,
+                "source": source,
+                "lora": bool(lora),
+                "max_minutes": max_minutes,
+                **(extra or {}),
+            },
+            message="waiting for the trainer",
+        )
         with self._cond:
             if job_id in self._jobs:
                 raise Conflict(f"job {job_id} exists already")
@@ -308,8 +342,16 @@ class JobManager:
         workdir.mkdir(parents=True, exist_ok=True)
         files = sorted(p for p in folder.iterdir() if p.is_file() and kind_of(p) == "audio")
         p = job.params
-        req = TrainRequest(job.id, p["name"], p.get("lang", "en"), p["consent"], files, workdir,
-                           bool(p.get("lora", True)), p.get("max_minutes"))
+        req = TrainRequest(
+            job.id,
+            p["name"],
+            p.get("lang", "en"),
+            p["consent"],
+            files,
+            workdir,
+            bool(p.get("lora", True)),
+            p.get("max_minutes"),
+        )
 
         def cancelled() -> bool:
             return job.cancel_requested or self._stopping
@@ -320,7 +362,10 @@ class JobManager:
             with self._cond:
                 interrupted = self._stopping and not job.cancel_requested
                 if interrupted:
-                    job.state, job.message = "queued", "interrupted by shutdown; resumes on next start"
+                    job.state, job.message = (
+                        "queued",
+                        "interrupted by shutdown; resumes on next start",
+                    )
                     job.updated = time.time()
                     self._persist(job)
                     self._current = None
@@ -333,7 +378,10 @@ class JobManager:
             return
         except OwnvoiceError as e:
             with self._cond:
-                self._finish(job, "failed", str(e), error=str(e))
+                if job.cancel_requested:  # the user asked it to stop; how it stopped is a detail
+                    self._finish(job, "cancelled", f"cancelled ({e})")
+                else:
+                    self._finish(job, "failed", str(e), error=str(e))
             self._after_finish(job)
             return
         except Exception as e:  # the trainer crashed: keep the daemon up, tell the user why
@@ -345,14 +393,25 @@ class JobManager:
             return
         with self._cond:
             if job.cancel_requested:
-                self._finish(job, "cancelled", "cancelled (the voice was saved before the cancel arrived)",
-                             result=result)
+                self._finish(
+                    job,
+                    "cancelled",
+                    "cancelled (the voice was saved before the cancel arrived)",
+                    result=result,
+                )
             else:
                 self._finish(job, "done", "voice ready", result=result)
         self._after_finish(job)
 
-    def _finish(self, job: Job, state: str, message: str, *, error: str | None = None,
-                result: dict | None = None) -> None:
+    def _finish(
+        self,
+        job: Job,
+        state: str,
+        message: str,
+        *,
+        error: str | None = None,
+        result: dict | None = None,
+    ) -> None:
         """Move a job to a final state (caller holds the lock; then call ``_after_finish``)."""
         job.state, job.message, job.error = state, message, error
         if result is not None:
@@ -387,7 +446,12 @@ class JobManager:
             info.update(kwargs)
         frac = info.get("progress")
         step, total = info.get("step"), info.get("total")
-        if frac is None and isinstance(step, (int, float)) and isinstance(total, (int, float)) and total > 0:
+        if (
+            frac is None
+            and isinstance(step, (int, float))
+            and isinstance(total, (int, float))
+            and total > 0
+        ):
             frac = step / total
         with self._cond:
             if isinstance(frac, (int, float)):
@@ -403,10 +467,14 @@ class JobManager:
     # ---- disk -------------------------------------------------------------------------------------
     def _persist(self, job: Job) -> None:
         self._last_persist[job.id] = time.monotonic()
-        atomic.write_text(self.jobs_dir / f"{job.id}.json", json.dumps(asdict(job), ensure_ascii=False))
+        atomic.write_text(
+            self.jobs_dir / f"{job.id}.json", json.dumps(asdict(job), ensure_ascii=False)
+        )
 
     def _prune(self) -> None:
-        finished = sorted((j for j in self._jobs.values() if j.state in TERMINAL), key=lambda j: j.updated)
+        finished = sorted(
+            (j for j in self._jobs.values() if j.state in TERMINAL), key=lambda j: j.updated
+        )
         for job in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:
             self._jobs.pop(job.id, None)
             (self.jobs_dir / f"{job.id}.json").unlink(missing_ok=True)

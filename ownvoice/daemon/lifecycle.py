@@ -29,7 +29,9 @@ _LOGGER = logging.getLogger(__name__)
 LOG_NAME = "daemon.log"
 SHUTDOWN_TIMEOUT = 10.0  # seconds for in-flight requests to finish after SIGTERM
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-LINGERING_TIME = 1.0  # seconds spent draining a refused (e.g. 413) body before closing (aiohttp: 10)
+LINGERING_TIME = (
+    1.0  # seconds spent draining a refused (e.g. 413) body before closing (aiohttp: 10)
+)
 
 
 class InstanceLock:
@@ -46,7 +48,9 @@ class InstanceLock:
         except Timeout:
             info = read_pid_file(self.paths) or {}
             where = f" (pid {info.get('pid')}, {info.get('url')})" if info else ""
-            raise Conflict(f"another ownvoice daemon is already running{where}; `ownvoice stop` stops it") from None
+            raise Conflict(
+                f"another ownvoice daemon is already running{where}; `ownvoice stop` stops it"
+            ) from None
 
     def release(self) -> None:
         self._lock.release()
@@ -97,7 +101,9 @@ def setup_logging(paths: Paths, level: int = logging.INFO) -> Path:
     root.setLevel(min(root.level or level, level))
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+        fh = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
+        )
         fh.setFormatter(fmt)
         root.addHandler(fh)
     for h in root.handlers:
@@ -124,13 +130,22 @@ def set_torch_threads(config: Config) -> int:
     return n
 
 
-def serve(config: Config, host: str | None = None, port: int | None = None, *,
-          on_ready: Callable[[object, str], None] | None = None, warm: bool = True, daemon=None) -> int:
+def serve(
+    config: Config,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    on_ready: Callable[[object, str], None] | None = None,
+    warm: bool = True,
+    daemon=None,
+) -> int:
     """Run the daemon in the foreground until SIGTERM/SIGINT; returns an exit code."""
     host = host or str(config.host)
     port = int(config.port if port is None else port)
     if host not in LOOPBACK:
-        _LOGGER.warning("binding to %s: other machines can reach the daemon (token still required)", host)
+        _LOGGER.warning(
+            "binding to %s: other machines can reach the daemon (token still required)", host
+        )
     paths = config.paths.ensure()
     lock = InstanceLock(paths)
     lock.acquire()
@@ -140,7 +155,9 @@ def serve(config: Config, host: str | None = None, port: int | None = None, *,
             from .core import Daemon
 
             daemon = Daemon(config)
-        _LOGGER.info("ownvoice %s starting (pid %d, %d model threads)", __version__, os.getpid(), threads)
+        _LOGGER.info(
+            "ownvoice %s starting (pid %d, %d model threads)", __version__, os.getpid(), threads
+        )
         return asyncio.run(_run(daemon, host, port, on_ready, warm))
     finally:
         paths.pid_file.unlink(missing_ok=True)
@@ -160,22 +177,41 @@ async def _run(daemon, host: str, port: int, on_ready, warm: bool) -> int:
         try:
             await site.start()
         except OSError as e:
-            raise Conflict(f"cannot listen on {host}:{port} ({e.strerror or e}); is something else using the port? "
-                           "Set another `port` in config.toml") from None
+            raise Conflict(
+                f"cannot listen on {host}:{port} ({e.strerror or e}); is something else using the port? "
+                "Set another `port` in config.toml"
+            ) from None
         bound = _bound_port(runner) or port
         url = f"http://{_url_host(host)}:{bound}"
-        atomic.write_text(daemon.paths.pid_file, json.dumps({
-            "pid": os.getpid(), "host": host, "port": bound, "url": url, "version": __version__,
-            "started": time.time(), "token_file": str(daemon.paths.token_file),
-        }))
-        _LOGGER.info("listening on %s (token in %s; drop recordings in %s)", url, daemon.paths.token_file,
-                     daemon.paths.inbox)
+        atomic.write_text(
+            daemon.paths.pid_file,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": host,
+                    "port": bound,
+                    "url": url,
+                    "version": __version__,
+                    "started": time.time(),
+                    "token_file": str(daemon.paths.token_file),
+                }
+            ),
+        )
+        _LOGGER.info(
+            "listening on %s (token in %s; drop recordings in %s)",
+            url,
+            daemon.paths.token_file,
+            daemon.paths.inbox,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends asyncio.run
+            except (
+                NotImplementedError,
+                RuntimeError,
+            ):  # Windows: KeyboardInterrupt ends asyncio.run
                 pass
         if warm:
             daemon.warm_up()
@@ -196,7 +232,9 @@ def _bound_port(runner) -> int | None:
     return None
 
 
-def start(config: Config, host: str | None = None, port: int | None = None, wait: float = 120.0) -> dict:
+def start(
+    config: Config, host: str | None = None, port: int | None = None, wait: float = 120.0
+) -> dict:
     """Spawn ``ownvoice serve`` in the background and wait until it answers; returns its pid file."""
     paths = config.paths.ensure()
     if is_running(paths):
@@ -207,7 +245,11 @@ def start(config: Config, host: str | None = None, port: int | None = None, wait
         argv += ["--host", host]
     if port is not None:
         argv += ["--port", str(port)]
-    kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    kwargs: dict = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+    }
     if os.name == "posix":
         kwargs["start_new_session"] = True  # survive the terminal that started it
     else:  # pragma: no cover - Windows
@@ -217,12 +259,16 @@ def start(config: Config, host: str | None = None, port: int | None = None, wait
     while time.monotonic() < deadline:
         rc = proc.poll()
         if rc is not None:
-            raise OwnvoiceError(f"the daemon exited with status {rc} while starting:\n{_log_tail(paths)}")
+            raise OwnvoiceError(
+                f"the daemon exited with status {rc} while starting:\n{_log_tail(paths)}"
+            )
         info = read_pid_file(paths)
         if info and info.get("pid") == proc.pid and _answers(info["url"], paths):
             return info
         time.sleep(0.25)
-    raise OwnvoiceError(f"the daemon did not answer within {wait:.0f} s (pid {proc.pid}); see {paths.logs / LOG_NAME}")
+    raise OwnvoiceError(
+        f"the daemon did not answer within {wait:.0f} s (pid {proc.pid}); see {paths.logs / LOG_NAME}"
+    )
 
 
 def _answers(url: str, paths: Paths) -> bool:
@@ -250,7 +296,9 @@ def stop(config: Config, timeout: float = 30.0) -> int | None:
         paths.pid_file.unlink(missing_ok=True)  # stale
         return None
     if not info:
-        raise OwnvoiceError(f"a daemon holds {paths.lock_file} but wrote no pid file; stop it by hand")
+        raise OwnvoiceError(
+            f"a daemon holds {paths.lock_file} but wrote no pid file; stop it by hand"
+        )
     pid = int(info["pid"])
     try:
         os.kill(pid, signal.SIGTERM)

@@ -80,7 +80,9 @@ class CommandBackend:
             argv.append(f"(New-Object Media.SoundPlayer '{quoted}').PlaySync()")
         else:
             argv.append(str(wav))
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         return _ProcessHandle(proc)
 
 
@@ -181,10 +183,14 @@ class Player:
     def available(self) -> bool:
         return self.backend is not None
 
-    def play(self, samples: np.ndarray, sample_rate: int, sentences: list[tuple[int, float, float]]) -> str:
+    def play(
+        self, samples: np.ndarray, sample_rate: int, sentences: list[tuple[int, float, float]]
+    ) -> str:
         """Start playing (stopping whatever plays); returns the playback id. Blocks ≤ 0.3 s."""
         if self.backend is None:
-            raise Conflict(f"{NO_DEVICE}: no audio player found on this machine; play the audio in the client")
+            raise Conflict(
+                f"{NO_DEVICE}: no audio player found on this machine; play the audio in the client"
+            )
         from ..audio_io import encode
 
         self.stop()
@@ -208,7 +214,9 @@ class Player:
                 break
             time.sleep(0.02)
         with self._lock:
-            self._now = _Playing(pid, handle, time.monotonic(), len(samples) / sample_rate, sentences, wav)
+            self._now = _Playing(
+                pid, handle, time.monotonic(), len(samples) / sample_rate, sentences, wav
+            )
         return pid
 
     def stop(self) -> None:
@@ -226,14 +234,24 @@ class Player:
         position = time.monotonic() - now.started
         if now.handle.poll() is not None or position > now.duration + 1.0:
             self._finished(now)
-            return {"state": "idle", "playback_id": now.id, "sentence_index": None, "position": now.duration}
+            return {
+                "state": "idle",
+                "playback_id": now.id,
+                "sentence_index": None,
+                "position": now.duration,
+            }
         position = min(position, now.duration)
         index = None
         for i, t0, _t1 in now.sentences:
             if t0 <= position:
                 index = i
-        return {"state": "playing", "playback_id": now.id, "sentence_index": index,
-                "position": round(position, 3), "duration": round(now.duration, 3)}
+        return {
+            "state": "playing",
+            "playback_id": now.id,
+            "sentence_index": index,
+            "position": round(position, 3),
+            "duration": round(now.duration, 3),
+        }
 
     def _finished(self, playing: _Playing) -> None:
         with self._lock:

@@ -58,7 +58,9 @@ def probe_seconds(path: Path) -> float | None:
     try:
         info = sf.info(str(path))
     except Exception as e:  # libsndfile raises its own error types for every kind of damage
-        raise BadInput(f"{path.name} is not a readable {path.suffix.lstrip('.')} file ({e})") from None
+        raise BadInput(
+            f"{path.name} is not a readable {path.suffix.lstrip('.')} file ({e})"
+        ) from None
     if info.samplerate <= 0 or info.frames <= 0:
         raise BadInput(f"{path.name} holds no audio")
     return info.frames / info.samplerate

@@ -104,7 +104,7 @@ def render_windows_task(command: list[str], env: dict[str, str], log_dir: Path, 
     if env:
         # Task Scheduler has no environment block: wrap in cmd /c set VAR=... && program.
         sets = " && ".join(f'set "{k}={v}"' for k, v in env.items())
-        args = f'/c {sets} && {subprocess.list2cmdline(command)}'
+        args = f"/c {sets} && {subprocess.list2cmdline(command)}"
         exe = "cmd.exe"
     return f"""<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
@@ -154,8 +154,12 @@ def _platform(platform: str | None) -> str:
     raise BadInput(f"login services are supported on Linux (systemd), macOS and Windows, not {p!r}")
 
 
-def plan_install(log_dir: Path, platform: str | None = None, home: Path | None = None,
-                 command: list[str] | None = None) -> Plan:
+def plan_install(
+    log_dir: Path,
+    platform: str | None = None,
+    home: Path | None = None,
+    command: list[str] | None = None,
+) -> Plan:
     """The file and commands that make the daemon start at login on ``platform``."""
     p = _platform(platform)
     home = home or Path.home()
@@ -163,23 +167,47 @@ def plan_install(log_dir: Path, platform: str | None = None, home: Path | None =
     env = _environment()
     if p == "linux":
         path = home / ".config" / "systemd" / "user" / UNIT_NAME
-        return Plan(p, path, render_systemd(command, env, log_dir), [
-            ["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", UNIT_NAME]])
+        return Plan(
+            p,
+            path,
+            render_systemd(command, env, log_dir),
+            [
+                ["systemctl", "--user", "daemon-reload"],
+                ["systemctl", "--user", "enable", "--now", UNIT_NAME],
+            ],
+        )
     if p == "darwin":
         path = home / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
         domain = f"gui/{os.getuid() if hasattr(os, 'getuid') else 501}"
-        return Plan(p, path, render_launchd(command, env, log_dir), [
-            ["launchctl", "bootout", f"{domain}/{AGENT_LABEL}"], ["launchctl", "bootstrap", domain, str(path)]])
+        return Plan(
+            p,
+            path,
+            render_launchd(command, env, log_dir),
+            [
+                ["launchctl", "bootout", f"{domain}/{AGENT_LABEL}"],
+                ["launchctl", "bootstrap", domain, str(path)],
+            ],
+        )
     user = os.environ.get("USERDOMAIN", "") + "\\" + os.environ.get("USERNAME", "user")
     path = log_dir / "ownvoice-task.xml"
-    return Plan(p, path, render_windows_task(command, env, log_dir, user.lstrip("\\")), [
-        ["schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(path), "/F"], ["schtasks", "/Run", "/TN", TASK_NAME]])
+    return Plan(
+        p,
+        path,
+        render_windows_task(command, env, log_dir, user.lstrip("\\")),
+        [
+            ["schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(path), "/F"],
+            ["schtasks", "/Run", "/TN", TASK_NAME],
+        ],
+    )
 
 
 def plan_uninstall(log_dir: Path, platform: str | None = None, home: Path | None = None) -> Plan:
     install = plan_install(log_dir, platform, home, command=["ownvoice", "serve"])
     if install.platform == "linux":
-        cmds = [["systemctl", "--user", "disable", "--now", UNIT_NAME], ["systemctl", "--user", "daemon-reload"]]
+        cmds = [
+            ["systemctl", "--user", "disable", "--now", UNIT_NAME],
+            ["systemctl", "--user", "daemon-reload"],
+        ]
     elif install.platform == "darwin":
         cmds = [install.commands[0]]
     else:
@@ -190,9 +218,11 @@ def plan_uninstall(log_dir: Path, platform: str | None = None, home: Path | None
 def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess:
     if shutil.which(cmd[0]) is None:
         raise OwnvoiceError(f"{cmd[0]} is not available on this system")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
     if check and proc.returncode != 0:
-        raise OwnvoiceError(f"{shlex.join(cmd)} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()}")
+        raise OwnvoiceError(
+            f"{shlex.join(cmd)} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()}"
+        )
     return proc
 
 
@@ -226,8 +256,10 @@ def status(log_dir: Path, platform: str | None = None) -> dict:
     plan = plan_install(log_dir, platform, command=["ownvoice", "serve"])
     out: dict = {"platform": plan.platform, "file": str(plan.path), "installed": plan.path.exists()}
     if plan.platform == "linux":
-        cmds = {"enabled": ["systemctl", "--user", "is-enabled", UNIT_NAME],
-                "active": ["systemctl", "--user", "is-active", UNIT_NAME]}
+        cmds = {
+            "enabled": ["systemctl", "--user", "is-enabled", UNIT_NAME],
+            "active": ["systemctl", "--user", "is-active", UNIT_NAME],
+        }
     elif plan.platform == "darwin":
         cmds = {"loaded": ["launchctl", "list", AGENT_LABEL]}
     else:
@@ -236,7 +268,9 @@ def status(log_dir: Path, platform: str | None = None) -> dict:
     for key, cmd in cmds.items():
         try:
             proc = _run(cmd, check=False)
-            out[key] = (proc.stdout.strip().splitlines() or [""])[0] if proc.returncode == 0 else False
+            out[key] = (
+                (proc.stdout.strip().splitlines() or [""])[0] if proc.returncode == 0 else False
+            )
             if plan.platform == "win32":
                 out["installed"] = proc.returncode == 0
         except (OwnvoiceError, subprocess.TimeoutExpired, OSError) as e:
@@ -255,8 +289,14 @@ def verify_systemd_unit(path: Path) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as runtime:
         if not env.get("XDG_RUNTIME_DIR"):
             env["XDG_RUNTIME_DIR"] = runtime  # --user needs one; containers and CI often lack it
-        proc = subprocess.run([tool, "--user", "verify", str(path)], capture_output=True, text=True,
-                              timeout=60, env=env)
+        proc = subprocess.run(
+            [tool, "--user", "verify", str(path)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     output = (proc.stderr + proc.stdout).strip()
     complaints = [line for line in output.splitlines() if path.name in line]
     return proc.returncode == 0 and not complaints, output

@@ -23,6 +23,7 @@ T = TypeVar("T")
 WORKERS = 4  # threads: one synthesizes, the others serve cache hits and encoding meanwhile
 HANDOFF_ITEMS = 2  # sentences a stream may run ahead of a slow reader (bounded memory)
 _POLL = 0.25  # seconds between checks for a vanished reader
+MAX_RETRY_AFTER = 120  # seconds: beyond this a client should rather tell its user
 
 
 class SynthQueue:
@@ -32,7 +33,9 @@ class SynthQueue:
         if limit < 1:
             raise ValueError("queue limit must be at least 1")
         self.limit = int(limit)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="synth"
+        )
         self._lock = threading.Lock()
         self._admitted = 0
         self._running = 0
@@ -48,8 +51,8 @@ class SynthQueue:
         return max(0, self._admitted - self._running)
 
     def retry_after(self) -> float:
-        """Seconds until a slot is likely free: queue length × mean request time / workers."""
-        return max(1.0, math.ceil(self._admitted * self._avg_seconds / max(1, self._pool._max_workers)))
+        """Seconds until the queue has likely drained: model calls run one at a time, so length × mean."""
+        return float(min(MAX_RETRY_AFTER, max(1, math.ceil(self._admitted * self._avg_seconds))))
 
     def _admit(self) -> None:
         with self._lock:

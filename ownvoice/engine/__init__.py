@@ -52,6 +52,11 @@ class Engine:
         self.model = model
         self.sample_rate = model.sample_rate
         self._lock = threading.Lock()
+        import inspect
+
+        self._takes_adapter = "adapter" in inspect.signature(model.synthesize).parameters
+        if not self._takes_adapter:
+            _LOGGER.info("this runtime cannot apply LoRA adapters; voices speak with their fitted style")
 
     @property
     def max_tokens(self) -> int:
@@ -62,7 +67,7 @@ class Engine:
         adapter = voice.lora_dir() if hasattr(voice, "lora_dir") else None
         parts = []
         for piece in split_phonemes(phonemes, self.max_tokens):
-            kwargs = {"adapter": adapter} if adapter is not None else {}
+            kwargs = {"adapter": adapter} if adapter is not None and self._takes_adapter else {}
             out = self.model.synthesize(piece, style, speed, **kwargs)
             parts.append(np.asarray(out.audio, dtype=np.float32))
         if not parts:

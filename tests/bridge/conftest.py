@@ -54,8 +54,15 @@ class FakeSpeaker:
             if not re.search(r"\w", piece):
                 continue
             start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-            out.append(ScriptSentence(len(out), piece, "en" if lang == "auto" else lang, start,
-                                      start + len(m.group(0).strip())))
+            out.append(
+                ScriptSentence(
+                    len(out),
+                    piece,
+                    "en" if lang == "auto" else lang,
+                    start,
+                    start + len(m.group(0).strip()),
+                )
+            )
         return out
 
     def resolve_voice(self, voice, lang="en"):
@@ -63,7 +70,16 @@ class FakeSpeaker:
             return self.store.builtins.default_for("ja" if lang == "ja" else "en")
         return self.store.find(voice)
 
-    def stream(self, text, voice="default", lang="auto", speed=1.0, markdown=False, rules=None, cancelled=None):
+    def stream(
+        self,
+        text,
+        voice="default",
+        lang="auto",
+        speed=1.0,
+        markdown=False,
+        rules=None,
+        cancelled=None,
+    ):
         speed = check_speed(speed)
         sentences = self.script(text, markdown, rules, lang)
         v = self.resolve_voice(voice, "en")
@@ -122,8 +138,15 @@ def fake_trainer(steps: int = 5, step_seconds: float = 0.05, fail: str | None = 
                 raise Cancelled("cancelled")
             time.sleep(step_seconds)
             (req.workdir / "step").write_text(str(step + 1))
-            progress({"step": step + 1, "total": steps, "loss": 1.0 / (step + 1), "phase": "fit",
-                      "message": f"step {step + 1}/{steps}"})
+            progress(
+                {
+                    "step": step + 1,
+                    "total": steps,
+                    "loss": 1.0 / (step + 1),
+                    "phase": "fit",
+                    "message": f"step {step + 1}/{steps}",
+                }
+            )
         if fail:
             from ownvoice.errors import BadInput
 
@@ -131,7 +154,11 @@ def fake_trainer(steps: int = 5, step_seconds: float = 0.05, fail: str | None = 
         store = VoiceStore(load_config().paths.voices)
         style = np.full((1, 256), 0.01, dtype=np.float32)
         voice = store.create(req.name, languages=[req.lang], consent=req.consent, style=style)
-        return {"voice_id": voice.id, "voice": voice.summary(), "files": [p.name for p in req.files]}
+        return {
+            "voice_id": voice.id,
+            "voice": voice.summary(),
+            "files": [p.name for p in req.files],
+        }
 
     return train
 
@@ -144,8 +171,13 @@ def make_daemon(ownvoice_home):
         config = load_config()
         if settings:
             config = config.with_values(**settings)
-        d = Daemon(config, speaker=FakeSpeaker(config, delay), player=player or Player(None),
-                   trainer=trainer or fake_trainer(), watch_inbox=False)
+        d = Daemon(
+            config,
+            speaker=FakeSpeaker(config, delay),
+            player=player or Player(None),
+            trainer=trainer or fake_trainer(),
+            watch_inbox=False,
+        )
         made.append(d)
         return d
 
@@ -164,7 +196,11 @@ def serve():
             server = TestServer(app, host="127.0.0.1")
             await server.start_server(lingering_time=LINGERING_TIME)
             auth = {"Authorization": f"Bearer {daemon.token}"}
-            async with server, TestClient(server, headers=auth) as client, TestClient(server) as raw:
+            async with (
+                server,
+                TestClient(server, headers=auth) as client,
+                TestClient(server) as raw,
+            ):
                 return await fn(client, raw)
 
         return asyncio.run(main())
@@ -186,7 +222,9 @@ def fake_trainer_factory():
 def notes_root(tmp_path) -> Path:
     root = tmp_path / "vault"
     (root / "folder").mkdir(parents=True)
-    (root / "folder" / "note.md").write_text("# Title\n\nFirst sentence 😀 here. Second one!\n", encoding="utf-8")
+    (root / "folder" / "note.md").write_text(
+        "# Title\n\nFirst sentence 😀 here. Second one!\n", encoding="utf-8"
+    )
     return root
 
 

@@ -27,7 +27,7 @@ def test_note_renders_by_root_relative_path_with_utf16_offsets(make_daemon, serv
     assert status == 200 and body["ok"] is True
     assert sf.info(io.BytesIO(base64.b64decode(body["audio_base64"]))).samplerate == 24000
     units = note.encode("utf-16-le")
-    texts = [units[2 * s["start"]:2 * s["end"]].decode("utf-16-le") for s in body["sentences"]]
+    texts = [units[2 * s["start"] : 2 * s["end"]].decode("utf-16-le") for s in body["sentences"]]
     assert texts[-1] == "Second one!"
 
 
@@ -41,8 +41,18 @@ def test_note_paths_cannot_escape_the_root(make_daemon, serve, notes_root, tmp_p
 
     async def go(client, raw):
         out = {}
-        for path in ("../secret.md", "folder/../../secret.md", str(secret), "/etc/passwd", "C:/x.md",
-                     "escape.md", "dirlink/secret.md", "folder/missing.md", "folder", "..\\secret.md"):
+        for path in (
+            "../secret.md",
+            "folder/../../secret.md",
+            str(secret),
+            "/etc/passwd",
+            "C:/x.md",
+            "escape.md",
+            "dirlink/secret.md",
+            "folder/missing.md",
+            "folder",
+            "..\\secret.md",
+        ):
             r = await client.post("/api/notes/render", json={"root": "vault", "path": path})
             out[path] = r.status
         r = await client.post("/api/notes/render", json={"root": "other", "path": "folder/note.md"})
@@ -50,7 +60,14 @@ def test_note_paths_cannot_escape_the_root(make_daemon, serve, notes_root, tmp_p
         return out
 
     out = serve(d, go)
-    for path in ("../secret.md", "folder/../../secret.md", str(secret), "/etc/passwd", "C:/x.md", "..\\secret.md"):
+    for path in (
+        "../secret.md",
+        "folder/../../secret.md",
+        str(secret),
+        "/etc/passwd",
+        "C:/x.md",
+        "..\\secret.md",
+    ):
         assert out[path] == 400, path
     if hasattr(os, "symlink"):
         assert out["escape.md"] == 403 and out["dirlink/secret.md"] == 403
@@ -60,7 +77,11 @@ def test_note_paths_cannot_escape_the_root(make_daemon, serve, notes_root, tmp_p
 def test_openapi_documents_exactly_the_served_routes(make_daemon, serve):
     d = make_daemon()
     app = make_app(d)
-    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.method not in ("HEAD", "OPTIONS")}
+    served = {
+        (r.method, r.resource.canonical)
+        for r in app.router.routes()
+        if r.method not in ("HEAD", "OPTIONS")
+    }
 
     async def go(client, raw):
         return await (await client.get("/api/openapi.json")).json()
@@ -68,20 +89,38 @@ def test_openapi_documents_exactly_the_served_routes(make_daemon, serve):
     doc = serve(d, go)
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert served == documented
-    assert doc["openapi"].startswith("3.") and doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert (
+        doc["openapi"].startswith("3.")
+        and doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    )
     for path, ops in doc["paths"].items():
         for op in ops.values():
             assert op["summary"] and ("200" in op["responses"] or "202" in op["responses"])
             for name in [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]:
                 assert any(p["name"] == name and p["in"] == "path" for p in op["parameters"])
     # Every endpoint of the contract (docs/API.md) is served.
-    for method, path in [("POST", "/api/script"), ("POST", "/api/speak"), ("POST", "/api/play"),
-                         ("POST", "/api/stop"), ("GET", "/api/playback"), ("GET", "/api/voices"),
-                         ("GET", "/api/voices/{id}"), ("PATCH", "/api/voices/{id}"), ("DELETE", "/api/voices/{id}"),
-                         ("POST", "/api/voices/{id}/export"), ("POST", "/api/voices/import"), ("POST", "/api/voices"),
-                         ("GET", "/api/jobs/{id}"), ("GET", "/api/jobs/{id}/events"), ("POST", "/api/jobs/{id}/cancel"),
-                         ("POST", "/api/notes/render"), ("GET", "/api/status"), ("GET", "/api/openapi.json"),
-                         ("POST", "/v1/audio/speech"), ("GET", "/v1/models")]:
+    for method, path in [
+        ("POST", "/api/script"),
+        ("POST", "/api/speak"),
+        ("POST", "/api/play"),
+        ("POST", "/api/stop"),
+        ("GET", "/api/playback"),
+        ("GET", "/api/voices"),
+        ("GET", "/api/voices/{id}"),
+        ("PATCH", "/api/voices/{id}"),
+        ("DELETE", "/api/voices/{id}"),
+        ("POST", "/api/voices/{id}/export"),
+        ("POST", "/api/voices/import"),
+        ("POST", "/api/voices"),
+        ("GET", "/api/jobs/{id}"),
+        ("GET", "/api/jobs/{id}/events"),
+        ("POST", "/api/jobs/{id}/cancel"),
+        ("POST", "/api/notes/render"),
+        ("GET", "/api/status"),
+        ("GET", "/api/openapi.json"),
+        ("POST", "/v1/audio/speech"),
+        ("GET", "/v1/models"),
+    ]:
         assert (method, path) in served, (method, path)
     assert len(all_routes()) == len(served)
 
@@ -107,13 +146,18 @@ def test_openai_client_speaks_through_v1_with_the_bearer_token(make_daemon, live
         assert [m.id for m in models.data] == ["ownvoice"]
         out = {}
         for fmt in ("wav", "flac", "mp3", "opus"):
-            out[fmt] = client.audio.speech.create(model="ownvoice", input="Hello there. Bye now.", voice="alloy",
-                                                  response_format=fmt).read()
-        pcm = client.audio.speech.create(model="ownvoice", input="Hello.", voice="default", response_format="pcm").read()
+            out[fmt] = client.audio.speech.create(
+                model="ownvoice", input="Hello there. Bye now.", voice="alloy", response_format=fmt
+            ).read()
+        pcm = client.audio.speech.create(
+            model="ownvoice", input="Hello.", voice="default", response_format="pcm"
+        ).read()
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0).models.list()
         with pytest.raises(openai.NotFoundError):
-            client.audio.speech.create(model="ownvoice", input="Hi.", voice="nobody-here", response_format="wav")
+            client.audio.speech.create(
+                model="ownvoice", input="Hi.", voice="nobody-here", response_format="wav"
+            )
     for fmt, data in out.items():
         audio, sr = sf.read(io.BytesIO(data))
         assert sr in (24000, 48000) and len(audio) > 0.5 * sr, fmt

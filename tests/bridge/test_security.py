@@ -67,10 +67,20 @@ def test_token_in_query_string_is_refused_even_when_correct(make_daemon, serve):
 def test_foreign_host_header_is_refused_against_dns_rebinding(make_daemon, serve):
     async def go(client, raw):
         port = client.server.port
-        bad = [await client.get("/api/status", headers={"Host": h})
-               for h in ("evil.com", f"evil.com:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", f"127.0.0.1.evil.com:{port}")]
-        good = [await client.get("/api/status", headers={"Host": h})
-                for h in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}")]
+        bad = [
+            await client.get("/api/status", headers={"Host": h})
+            for h in (
+                "evil.com",
+                f"evil.com:{port}",
+                "127.0.0.1",
+                f"127.0.0.1:{port + 1}",
+                f"127.0.0.1.evil.com:{port}",
+            )
+        ]
+        good = [
+            await client.get("/api/status", headers={"Host": h})
+            for h in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}")
+        ]
         return [r.status for r in bad], [r.status for r in good]
 
     bad, good = serve(make_daemon(), go)
@@ -81,8 +91,15 @@ def test_foreign_host_header_is_refused_against_dns_rebinding(make_daemon, serve
 def test_allowed_origins_get_cors_headers_and_others_are_refused(make_daemon, serve):
     async def go(client, raw):
         out = {}
-        for origin in ("app://obsidian.md", "vscode-webview://1a2b3c", "vscode-file://vscode-app",
-                       "https://evil.com", "null", "app://obsidian.md.evil.com", "vscode-webview://a/b"):
+        for origin in (
+            "app://obsidian.md",
+            "vscode-webview://1a2b3c",
+            "vscode-file://vscode-app",
+            "https://evil.com",
+            "null",
+            "app://obsidian.md.evil.com",
+            "vscode-webview://a/b",
+        ):
             r = await client.get("/api/status", headers={"Origin": origin})
             out[origin] = (r.status, r.headers.get("Access-Control-Allow-Origin"))
         return out
@@ -97,7 +114,10 @@ def test_allowed_origins_get_cors_headers_and_others_are_refused(make_daemon, se
 def test_cors_preflight_needs_no_token_but_an_allowed_origin_and_method(make_daemon, serve):
     async def go(client, raw):
         def pre(origin, method, path="/api/speak"):
-            headers = {"Access-Control-Request-Method": method, "Access-Control-Request-Headers": "authorization"}
+            headers = {
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization",
+            }
             if origin:
                 headers["Origin"] = origin
             return raw.options(path, headers=headers)
@@ -108,7 +128,14 @@ def test_cors_preflight_needs_no_token_but_an_allowed_origin_and_method(make_dae
         no_origin = await pre(None, "POST")
         wrong_method = await pre("app://obsidian.md", "DELETE")
         unknown = await pre("app://obsidian.md", "GET", "/api/nope")
-        return ok.status, ok_headers, evil.status, no_origin.status, wrong_method.status, unknown.status
+        return (
+            ok.status,
+            ok_headers,
+            evil.status,
+            no_origin.status,
+            wrong_method.status,
+            unknown.status,
+        )
 
     status, headers, evil, no_origin, wrong_method, unknown = serve(make_daemon(), go)
     assert status == 204
@@ -137,7 +164,9 @@ def test_oversized_bodies_get_413_before_being_read(make_daemon, serve):
             for _ in range(20):
                 yield b"a" * (d.json_cap // 10)
 
-        r2 = await client.post("/api/script", data=chunks(), headers={"Content-Type": "application/json"})
+        r2 = await client.post(
+            "/api/script", data=chunks(), headers={"Content-Type": "application/json"}
+        )
         r3 = await client.get("/api/status", data=b"x" * (70 * 1024))
         return r1.status, (await r1.json())["status"], r2.status, r3.status
 
@@ -157,11 +186,19 @@ def test_no_get_route_changes_state(make_daemon, serve):
     from ownvoice.bridge.app import all_routes
 
     mutating = {r.path for r in all_routes() if r.method == "GET"} & {
-        "/api/stop", "/api/play", "/api/voices/{id}/export", "/api/jobs/{id}/cancel", "/api/voices/import"}
+        "/api/stop",
+        "/api/play",
+        "/api/voices/{id}/export",
+        "/api/jobs/{id}/cancel",
+        "/api/voices/import",
+    }
     assert not mutating
 
     async def go(client, raw):
-        return [(await client.get(p)).status for p in ("/api/stop", "/api/play", "/api/jobs/abcdef12/cancel")]
+        return [
+            (await client.get(p)).status
+            for p in ("/api/stop", "/api/play", "/api/jobs/abcdef12/cancel")
+        ]
 
     assert serve(make_daemon(), go) == [405, 405, 405]
 
@@ -191,7 +228,9 @@ def test_token_comparison_is_constant_time(monkeypatch):
 
     calls = []
     real = security.secrets.compare_digest
-    monkeypatch.setattr(security.secrets, "compare_digest", lambda a, b: calls.append((a, b)) or real(a, b))
+    monkeypatch.setattr(
+        security.secrets, "compare_digest", lambda a, b: calls.append((a, b)) or real(a, b)
+    )
     security.check_token("Bearer right-token-123456789", "right-token-123456789")
     with pytest.raises(Unauthorized):
         security.check_token("Bearer wrong", "right-token-123456789")
@@ -203,8 +242,15 @@ def test_synthesized_answers_are_capped_in_duration(make_daemon):
     from ownvoice.errors import TooLarge
 
     d = make_daemon()
-    params = SpeakParams("First sentence here. Second sentence here. Third one.", "default", "auto", 1.0,
-                         False, None, "wav")
+    params = SpeakParams(
+        "First sentence here. Second sentence here. Third one.",
+        "default",
+        "auto",
+        1.0,
+        False,
+        None,
+        "wav",
+    )
     assert synthesize(d.speaker, params).duration > 1.0
     with pytest.raises(TooLarge, match="ndjson"):
         synthesize(d.speaker, params, max_seconds=1.0)

@@ -15,7 +15,7 @@ TEXT = "Hello there. It reads 😀 notes aloud! One sentence at a time."
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
     units = text.encode("utf-16-le")
-    return units[2 * start:2 * end].decode("utf-16-le")
+    return units[2 * start : 2 * end].decode("utf-16-le")
 
 
 def test_script_offsets_are_utf16_code_units(make_daemon, serve):
@@ -92,7 +92,9 @@ def test_unknown_voice_is_404_for_every_format(make_daemon, serve):
     async def go(client, raw):
         out = []
         for fmt in ("wav", "json", "ndjson"):
-            r = await client.post("/api/speak", json={"text": "Hi.", "voice": "no-such-voice", "format": fmt})
+            r = await client.post(
+                "/api/speak", json={"text": "Hi.", "voice": "no-such-voice", "format": fmt}
+            )
             out.append((r.status, (await r.json())["status"]))
         return out
 
@@ -101,10 +103,16 @@ def test_unknown_voice_is_404_for_every_format(make_daemon, serve):
 
 def test_bad_fields_get_400_or_422_with_the_error_shape(make_daemon, serve):
     cases = [
-        ({"text": 5}, 400), ({}, 400), ({"text": "  "}, 400), ({"text": "Hi.", "speed": 9}, 422),
-        ({"text": "Hi.", "speed": "fast"}, 400), ({"text": "Hi.", "format": "midi"}, 422),
-        ({"text": "Hi.", "lang": "fr"}, 422), ({"text": "Hi.", "markdown": "yes"}, 400),
-        ({"text": "Hi.", "rules": {"code_blocks": "sing"}}, 422), ({"text": "Hi.", "rules": {"bogus": 1}}, 400),
+        ({"text": 5}, 400),
+        ({}, 400),
+        ({"text": "  "}, 400),
+        ({"text": "Hi.", "speed": 9}, 422),
+        ({"text": "Hi.", "speed": "fast"}, 400),
+        ({"text": "Hi.", "format": "midi"}, 422),
+        ({"text": "Hi.", "lang": "fr"}, 422),
+        ({"text": "Hi.", "markdown": "yes"}, 400),
+        ({"text": "Hi.", "rules": {"code_blocks": "sing"}}, 422),
+        ({"text": "Hi.", "rules": {"bogus": 1}}, 400),
     ]
 
     async def go(client, raw):
@@ -112,7 +120,9 @@ def test_bad_fields_get_400_or_422_with_the_error_shape(make_daemon, serve):
         for body, _ in cases:
             r = await client.post("/api/speak", json=body)
             out.append((r.status, await r.json()))
-        r = await client.post("/api/speak", data=b"{not json", headers={"Content-Type": "application/json"})
+        r = await client.post(
+            "/api/speak", data=b"{not json", headers={"Content-Type": "application/json"}
+        )
         out.append((r.status, await r.json()))
         return out
 
@@ -146,8 +156,10 @@ def test_full_queue_answers_503_with_retry_after(make_daemon, serve):
     d.speaker.hold_after = 0
 
     async def go(client, raw):
-        first = [asyncio.ensure_future(client.post("/api/speak", json={"text": f"Sentence number {i}."}))
-                 for i in range(2)]
+        first = [
+            asyncio.ensure_future(client.post("/api/speak", json={"text": f"Sentence number {i}."}))
+            for i in range(2)
+        ]
         await asyncio.sleep(0.3)
         busy = await client.post("/api/speak", json={"text": "One more."})
         status, retry, body = busy.status, busy.headers.get("Retry-After"), await busy.json()

@@ -24,7 +24,9 @@ def _wav_bytes(seconds: float = 1.0) -> bytes:
 
 def _user_voice(name="Mine"):
     store = VoiceStore(load_config().paths.voices)
-    return store.create(name, languages=["en"], consent="I agree.", style=np.zeros((1, 256), np.float32))
+    return store.create(
+        name, languages=["en"], consent="I agree.", style=np.zeros((1, 256), np.float32)
+    )
 
 
 def test_voice_list_offers_the_default_alias_first(make_daemon, serve):
@@ -50,18 +52,35 @@ def test_rename_export_import_delete_round_trip(make_daemon, serve):
         bad_patch = await client.patch(f"/api/voices/{v.id}", json={"id": "x"})
         exp = await client.post(f"/api/voices/{v.id}/export")
         archive = await exp.read()
-        imported = await (await client.post("/api/voices/import", data=archive,
-                                             headers={"Content-Type": "application/zip"})).json()
+        imported = await (
+            await client.post(
+                "/api/voices/import", data=archive, headers={"Content-Type": "application/zip"}
+            )
+        ).json()
         deleted = await client.delete(f"/api/voices/{v.id}")
         gone = await client.get(f"/api/voices/{v.id}")
         builtin = await client.delete("/api/voices/jf_alpha")
-        return got, renamed, bad_patch.status, exp.headers["Content-Type"], archive, imported, \
-            deleted.status, gone.status, builtin.status
+        return (
+            got,
+            renamed,
+            bad_patch.status,
+            exp.headers["Content-Type"],
+            archive,
+            imported,
+            deleted.status,
+            gone.status,
+            builtin.status,
+        )
 
-    got, renamed, bad_patch, ctype, archive, imported, deleted, gone, builtin = serve(make_daemon(), go)
+    got, renamed, bad_patch, ctype, archive, imported, deleted, gone, builtin = serve(
+        make_daemon(), go
+    )
     assert got["name"] == "Before" and renamed["name"] == "After" and renamed["version"] == 2
     assert bad_patch == 400
-    assert ctype == "application/zip" and "voice.json" in zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert (
+        ctype == "application/zip"
+        and "voice.json" in zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    )
     assert imported["id"] != v.id and imported["name"] == "After"
     assert (deleted, gone, builtin) == (200, 404, 409)
 
@@ -90,8 +109,12 @@ def test_upload_queues_a_training_job_that_reaches_done(make_daemon, serve):
     d = make_daemon()
 
     async def go(client, raw):
-        form = _form([("take1.wav", _wav_bytes()), ("take1.txt", b"hello there")],
-                     name="My voice", consent="I am the speaker and I agree.", lang="en")
+        form = _form(
+            [("take1.wav", _wav_bytes()), ("take1.txt", b"hello there")],
+            name="My voice",
+            consent="I am the speaker and I agree.",
+            lang="en",
+        )
         r = await client.post("/api/voices", data=form)
         body = await r.json()
         for _ in range(100):
@@ -116,29 +139,49 @@ def test_upload_is_refused_without_consent_recordings_or_with_bad_files(make_dae
 
     async def go(client, raw):
         out = {}
-        out["no consent"] = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes())], name="x"))
+        out["no consent"] = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes())], name="x")
+        )
         out["no files"] = await client.post("/api/voices", data=_form([], name="x", consent="ok"))
-        out["exe"] = await client.post("/api/voices", data=_form([("a.exe", b"MZ")], name="x", consent="ok"))
-        out["corrupt"] = await client.post("/api/voices", data=_form([("a.wav", b"RIFFjunk")], name="x", consent="ok"))
-        out["orphan txt"] = await client.post("/api/voices", data=_form(
-            [("a.wav", _wav_bytes()), ("b.txt", b"hi")], name="x", consent="ok"))
-        out["bad lang"] = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes())], name="x",
-                                                                        consent="ok", lang="fr"))
-        out["too big"] = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes(40))], name="x",
-                                                                       consent="ok"))
+        out["exe"] = await client.post(
+            "/api/voices", data=_form([("a.exe", b"MZ")], name="x", consent="ok")
+        )
+        out["corrupt"] = await client.post(
+            "/api/voices", data=_form([("a.wav", b"RIFFjunk")], name="x", consent="ok")
+        )
+        out["orphan txt"] = await client.post(
+            "/api/voices",
+            data=_form([("a.wav", _wav_bytes()), ("b.txt", b"hi")], name="x", consent="ok"),
+        )
+        out["bad lang"] = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok", lang="fr")
+        )
+        out["too big"] = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes(40))], name="x", consent="ok")
+        )
         out["json"] = await client.post("/api/voices", json={"name": "x"})
         return {k: r.status for k, r in out.items()}
 
     statuses = serve(d, go)
-    assert statuses == {"no consent": 400, "no files": 400, "exe": 400, "corrupt": 400, "orphan txt": 400,
-                        "bad lang": 400, "too big": 413, "json": 400}
+    assert statuses == {
+        "no consent": 400,
+        "no files": 400,
+        "exe": 400,
+        "corrupt": 400,
+        "orphan txt": 400,
+        "bad lang": 400,
+        "too big": 413,
+        "json": 400,
+    }
     assert not any(d.paths.staging.iterdir())  # refused uploads leave nothing behind
     assert d.jobs.list() == []
 
 
 def test_upload_longer_than_the_audio_cap_is_413(make_daemon, serve):
     async def go(client, raw):
-        r = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes(3))], name="x", consent="ok"))
+        r = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes(3))], name="x", consent="ok")
+        )
         return r.status, (await r.json())["error"]
 
     status, error = serve(make_daemon(max_audio_seconds=2), go)
@@ -149,7 +192,9 @@ def test_sse_streams_progress_then_end(make_daemon, serve, fake_trainer_factory)
     d = make_daemon(trainer=fake_trainer_factory(steps=4, step_seconds=0.1))
 
     async def go(client, raw):
-        r = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok"))
+        r = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok")
+        )
         job_id = (await r.json())["job_id"]
         ev = await client.get(f"/api/jobs/{job_id}/events")
         assert ev.headers["Content-Type"].startswith("text/event-stream")
@@ -170,11 +215,15 @@ def test_sse_streams_progress_then_end(make_daemon, serve, fake_trainer_factory)
     assert progress == sorted(progress)
 
 
-def test_cancel_a_running_job_ends_cancelled_and_unknown_jobs_are_404(make_daemon, serve, fake_trainer_factory):
+def test_cancel_a_running_job_ends_cancelled_and_unknown_jobs_are_404(
+    make_daemon, serve, fake_trainer_factory
+):
     d = make_daemon(trainer=fake_trainer_factory(steps=200, step_seconds=0.05))
 
     async def go(client, raw):
-        r = await client.post("/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok"))
+        r = await client.post(
+            "/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok")
+        )
         job_id = (await r.json())["job_id"]
         await asyncio.sleep(0.2)
         c = await client.post(f"/api/jobs/{job_id}/cancel")

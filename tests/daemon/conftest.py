@@ -21,8 +21,13 @@ from ownvoice.errors import BadInput, Cancelled
 class StepTrainer:
     """Counts steps into ``workdir/step`` (its checkpoint) so a restarted job resumes, not restarts."""
 
-    def __init__(self, steps: int = 5, step_seconds: float = 0.02, fail: str | None = None,
-                 crash: bool = False) -> None:
+    def __init__(
+        self,
+        steps: int = 5,
+        step_seconds: float = 0.02,
+        fail: str | None = None,
+        crash: bool = False,
+    ) -> None:
         self.steps, self.step_seconds, self.fail, self.crash = steps, step_seconds, fail, crash
         self.started_at: list[int] = []
         self.calls = 0
@@ -44,14 +49,25 @@ class StepTrainer:
             if step % 2:
                 progress(step + 1, self.steps, 0.5, 1.0, f"step {step + 1}")  # positional form
             else:
-                progress({"step": step + 1, "total": self.steps, "loss": 0.5, "message": f"step {step + 1}"})
+                progress(
+                    {
+                        "step": step + 1,
+                        "total": self.steps,
+                        "loss": 0.5,
+                        "message": f"step {step + 1}",
+                    }
+                )
         if self.crash:
             raise RuntimeError("boom")
         if self.fail:
             raise BadInput(self.fail)
         store = VoiceStore(load_config().paths.voices)
-        voice = store.create(req.name, languages=[req.lang], consent=req.consent,
-                             style=np.full((1, 256), 0.01, np.float32))
+        voice = store.create(
+            req.name,
+            languages=[req.lang],
+            consent=req.consent,
+            style=np.full((1, 256), 0.01, np.float32),
+        )
         return {"voice_id": voice.id, "files": sorted(p.name for p in req.files)}
 
 

@@ -18,8 +18,12 @@ def _setup(trainer, **kw):
 
 
 def _all_files(*roots):
-    return sorted(p.name for r in roots for p in r.rglob("*") if p.is_file() and ".work" not in p.parts
-                  and not p.name.endswith(".reason.txt"))
+    return sorted(
+        p.name
+        for r in roots
+        for p in r.rglob("*")
+        if p.is_file() and ".work" not in p.parts and not p.name.endswith(".reason.txt")
+    )
 
 
 def test_growing_file_is_not_taken_until_its_size_is_stable(step_trainer, make_wav):
@@ -33,7 +37,7 @@ def test_growing_file_is_not_taken_until_its_size_is_stable(step_trainer, make_w
     assert drop.scan(now=0.0) == []
     assert drop.scan(now=1.0) == []
     with open(rec, "ab") as f:  # still being copied
-        f.write(data[len(data) // 2:])
+        f.write(data[len(data) // 2 :])
     assert drop.scan(now=2.5) == []  # changed since last look: the clock restarts
     assert drop.scan(now=4.0) == []  # stable for 1.5 s only
     started = drop.scan(now=4.6)
@@ -45,7 +49,9 @@ def test_growing_file_is_not_taken_until_its_size_is_stable(step_trainer, make_w
     assert job["state"] == "queued" and job["name"] == "Me" and job["source"] == "inbox"
 
 
-def test_unusable_files_are_moved_to_rejected_with_a_reason_and_nothing_is_deleted(step_trainer, make_wav):
+def test_unusable_files_are_moved_to_rejected_with_a_reason_and_nothing_is_deleted(
+    step_trainer, make_wav
+):
     paths, jm, drop = _setup(step_trainer(), consent="Standing consent from config.")
     folder = paths.inbox / "Voice A"
     folder.mkdir()
@@ -68,7 +74,9 @@ def test_unusable_files_are_moved_to_rejected_with_a_reason_and_nothing_is_delet
     assert "readable" in reasons["broken.wav"] and "empty" in reasons["empty.flac"]
     assert sorted(p.name for p in jm.staging_for(started[0]).iterdir()) == ["good.txt", "good.wav"]
     assert (folder / "download.wav.part").exists()
-    assert _all_files(paths.inbox, paths.staging) == before  # every byte the user dropped still exists
+    assert (
+        _all_files(paths.inbox, paths.staging) == before
+    )  # every byte the user dropped still exists
 
 
 def test_without_consent_recordings_are_rejected_with_instructions(step_trainer, make_wav):
@@ -84,7 +92,9 @@ def test_without_consent_recordings_are_rejected_with_instructions(step_trainer,
 
 
 @pytest.mark.parametrize("fail,sub", [(None, "trained"), ("too little speech", "rejected")])
-def test_trained_recordings_go_to_trained_and_failed_ones_back_to_rejected(step_trainer, make_wav, wait, fail, sub):
+def test_trained_recordings_go_to_trained_and_failed_ones_back_to_rejected(
+    step_trainer, make_wav, wait, fail, sub
+):
     paths, jm, drop = _setup(step_trainer(fail=fail), consent="ok")
     folder = paths.inbox / f"v-{sub}"
     folder.mkdir()

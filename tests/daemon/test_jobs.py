@@ -99,10 +99,16 @@ def test_cancel_queued_and_running_jobs(step_trainer, make_wav, wait):
     assert not (jm.staging_for(first)).exists()  # uploaded copies removed once cancelled
 
 
-@pytest.mark.parametrize("kwargs,expected", [({"fail": "all recordings were silent"}, "all recordings were silent"),
-                                             ({"crash": True}, "training crashed: RuntimeError: boom")])
-def test_failing_and_crashing_trainers_mark_the_job_failed_with_a_reason(step_trainer, make_wav, wait, kwargs,
-                                                                          expected):
+@pytest.mark.parametrize(
+    "kwargs,expected",
+    [
+        ({"fail": "all recordings were silent"}, "all recordings were silent"),
+        ({"crash": True}, "training crashed: RuntimeError: boom"),
+    ],
+)
+def test_failing_and_crashing_trainers_mark_the_job_failed_with_a_reason(
+    step_trainer, make_wav, wait, kwargs, expected
+):
     jm = _manager(step_trainer(**kwargs))
     jm.start()
     try:

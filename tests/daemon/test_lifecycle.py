@@ -20,8 +20,12 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and process 
 
 
 def _serve(*extra):
-    return subprocess.Popen([sys.executable, "-m", "ownvoice.cli", "serve", "--port", "0", "--no-warm-up", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+    return subprocess.Popen(
+        [sys.executable, "-m", "ownvoice.cli", "serve", "--port", "0", "--no-warm-up", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
 
 
 def _wait_ready(proc, paths, timeout=60.0):
@@ -58,8 +62,13 @@ def test_serve_writes_pid_file_refuses_a_second_instance_and_stops_on_sigterm():
         status = Client(info["url"], token_file=paths.token_file, timeout=10).status()
         assert status["pid"] == proc.pid
         assert daemon_status(config)["running"] is True
-        second = subprocess.run([sys.executable, "-m", "ownvoice.cli", "serve", "--port", "0", "--no-warm-up"],
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "ownvoice.cli", "serve", "--port", "0", "--no-warm-up"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1 and "already running" in second.stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
@@ -91,19 +100,43 @@ def test_start_and_stop_commands_manage_a_background_daemon(tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text("port = 0\n")
     env = {**os.environ, "OWNVOICE_HOME": home, "OWNVOICE_CONFIG": str(cfg)}
-    start = subprocess.run([sys.executable, "-m", "ownvoice.cli", "start", "--wait", "90"],
-                           capture_output=True, text=True, timeout=120, env=env)
+    start = subprocess.run(
+        [sys.executable, "-m", "ownvoice.cli", "start", "--wait", "90"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert start.returncode == 0, start.stderr
     assert "started" in start.stdout
     info = json.loads(load_config().paths.pid_file.read_text())
     try:
-        again = subprocess.run([sys.executable, "-m", "ownvoice.cli", "start"], capture_output=True, text=True,
-                               timeout=60, env=env)
+        again = subprocess.run(
+            [sys.executable, "-m", "ownvoice.cli", "start"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
         assert again.returncode == 1 and "already running" in again.stderr
     finally:
-        stop = subprocess.run([sys.executable, "-m", "ownvoice.cli", "stop"], capture_output=True, text=True,
-                              timeout=60, env=env)
+        stop = subprocess.run(
+            [sys.executable, "-m", "ownvoice.cli", "stop"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     assert stop.returncode == 0 and f"pid {info['pid']}" in stop.stdout
-    stop2 = subprocess.run([sys.executable, "-m", "ownvoice.cli", "stop"], capture_output=True, text=True,
-                           timeout=60, env=env)
+    stop2 = subprocess.run(
+        [sys.executable, "-m", "ownvoice.cli", "stop"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert "not running" in stop2.stdout

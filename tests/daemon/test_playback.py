@@ -25,7 +25,14 @@ def test_no_backend_is_a_conflict_naming_the_missing_device(tmp_path):
 
 def test_detected_backend_is_none_or_a_known_player():
     backend = detect_backend()
-    assert backend is None or backend.name in ("pw-play", "paplay", "aplay", "afplay", "powershell", "sounddevice")
+    assert backend is None or backend.name in (
+        "pw-play",
+        "paplay",
+        "aplay",
+        "afplay",
+        "powershell",
+        "sounddevice",
+    )
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
@@ -45,7 +52,9 @@ def test_player_process_gets_the_wav_reports_progress_and_is_stopped(tmp_path):
     pid = player.play(AUDIO, 24000, [(0, 0.0, 0.4), (1, 0.5, 1.0)])
     time.sleep(0.6)
     state = player.state()
-    assert state["state"] == "playing" and state["playback_id"] == pid and state["sentence_index"] == 1
+    assert (
+        state["state"] == "playing" and state["playback_id"] == pid and state["sentence_index"] == 1
+    )
     assert seen.read_bytes()[:4] == b"RIFF"
     player.stop()
     assert player.state()["state"] == "idle"

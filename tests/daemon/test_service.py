@@ -29,7 +29,9 @@ def test_systemd_unit_passes_systemd_analyze_verify(tmp_path):
     exe.write_text("#!/bin/sh\nexit 0\n")
     exe.chmod(0o755)
     unit = tmp_path / service.UNIT_NAME
-    unit.write_text(service.render_systemd([str(exe), "serve"], {"OWNVOICE_HOME": str(tmp_path)}, tmp_path))
+    unit.write_text(
+        service.render_systemd([str(exe), "serve"], {"OWNVOICE_HOME": str(tmp_path)}, tmp_path)
+    )
     ok, output = service.verify_systemd_unit(unit)
     assert ok, output
     unit.write_text(unit.read_text().replace("Restart=on-failure", "Restart=sometimes"))
@@ -46,21 +48,32 @@ def test_launch_agent_runs_at_load_and_keeps_alive_after_crashes(tmp_path):
 
 
 def test_windows_task_is_a_logon_trigger_with_restart_and_escaped_xml(tmp_path):
-    xml = service.render_windows_task(["C:\\Program Files\\ownvoice.exe", "serve"], {}, tmp_path, "PC\\a&b")
+    xml = service.render_windows_task(
+        ["C:\\Program Files\\ownvoice.exe", "serve"], {}, tmp_path, "PC\\a&b"
+    )
     ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
-    root = ET.fromstring(xml.split("\n", 1)[1])  # the UTF-16 declaration is for schtasks, not this str
+    root = ET.fromstring(
+        xml.split("\n", 1)[1]
+    )  # the UTF-16 declaration is for schtasks, not this str
     assert root.find("t:Triggers/t:LogonTrigger/t:UserId", ns).text == "PC\\a&b"
     assert root.find("t:Actions/t:Exec/t:Command", ns).text == "C:\\Program Files\\ownvoice.exe"
     assert root.find("t:Actions/t:Exec/t:Arguments", ns).text == "serve"
     assert root.find("t:Settings/t:RestartOnFailure/t:Count", ns).text == "3"
-    env_xml = service.render_windows_task(["C:\\ov.exe", "serve"], {"OWNVOICE_HOME": "D:\\o"}, tmp_path, "u")
+    env_xml = service.render_windows_task(
+        ["C:\\ov.exe", "serve"], {"OWNVOICE_HOME": "D:\\o"}, tmp_path, "u"
+    )
     args = ET.fromstring(env_xml.split("\n", 1)[1]).find("t:Actions/t:Exec/t:Arguments", ns).text
     assert 'set "OWNVOICE_HOME=D:\\o"' in args and "serve" in args
 
 
-@pytest.mark.parametrize("platform,expected", [("linux", ".config/systemd/user/ownvoice.service"),
-                                               ("darwin", "Library/LaunchAgents/dev.ownvoice.daemon.plist"),
-                                               ("win32", "ownvoice-task.xml")])
+@pytest.mark.parametrize(
+    "platform,expected",
+    [
+        ("linux", ".config/systemd/user/ownvoice.service"),
+        ("darwin", "Library/LaunchAgents/dev.ownvoice.daemon.plist"),
+        ("win32", "ownvoice-task.xml"),
+    ],
+)
 def test_install_plans_name_the_right_file_and_commands(tmp_path, platform, expected):
     plan = service.plan_install(tmp_path / "logs", platform, home=tmp_path)
     assert plan.path.as_posix().endswith(expected) and plan.content
@@ -72,13 +85,23 @@ def test_install_plans_name_the_right_file_and_commands(tmp_path, platform, expe
 
 def test_dry_run_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "ownvoice.cli", "service", "install", "--dry-run"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "ownvoice.cli", "service", "install", "--dry-run"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "would write" in out.stdout and "would run" in out.stdout
     assert not any(Path(tmp_path).rglob("ownvoice.service"))
-    out = subprocess.run([sys.executable, "-m", "ownvoice.cli", "service", "uninstall", "--dry-run"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "ownvoice.cli", "service", "uninstall", "--dry-run"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "would remove" in out.stdout
 
 

@@ -94,7 +94,7 @@ def decode(
         except sf.LibsndfileError as e:
             # A container libsndfile does not know (or a mislabelled suffix): FFmpeg may read it.
             _LOGGER.debug("soundfile cannot open %s (%s); trying PyAV", path, e)
-            reader = _AvReader(path, sf_error=str(e))
+            reader = _AvReader(path, sf_error=getattr(e, "error_string", None) or str(e))
     return _collect(path, reader, [int(r) for r in rates], max_seconds)
 
 
@@ -125,7 +125,8 @@ class _SfReader:
                     left -= len(block)
                     yield block
         except sf.LibsndfileError as e:
-            raise BadInput(f"{self.path.name}: the audio data is corrupt ({e})") from e
+            why = getattr(e, "error_string", None) or str(e)
+            raise BadInput(f"{self.path.name}: the audio data is corrupt ({why})") from e
 
 
 class _AvReader:
