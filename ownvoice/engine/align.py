@@ -32,7 +32,8 @@ from .features import MEL_HOP, cepstra, mel_power
 _LOGGER = logging.getLogger(__name__)
 
 MAX_CELLS = 40_000_000  # tokens x frames for MAS; frames x frames for DTW (~40 MB of back-pointers)
-MEL_SHIFTS = tuple(range(-10, 11, 2))  # mel bands (of 80) tried in the warp search; 8-10 ~ a factor 1.3
+# Mel bands (of 80) the recording is shifted by in the warp search; 8-10 bands ~ a factor 1.3.
+MEL_SHIFTS = tuple(range(-10, 11, 2))
 CONTEXT = 2  # frames: DTW compares +-2 frames (125 ms) along the diagonal, not single frames
 ACOUSTIC_WEIGHT = 0.1  # the frame-vs-token match only breaks ties of the DTW prior
 PRIOR_SIGMA = 1.0  # frames: a token this far outside its DTW span costs 0.5 nats per frame
@@ -44,7 +45,7 @@ def mas(log_p: np.ndarray) -> np.ndarray:
     Every token gets at least one frame and the durations sum to n_frames; ties keep the current
     token (as Glow-TTS does). Vectorized over tokens; one Python step per frame.
     """
-    lp = np.asarray(log_p, dtype=np.float64)
+    lp = np.asarray(log_p)
     if lp.ndim != 2:
         raise BadInput(f"log_p must be 2-D [tokens, frames], got shape {lp.shape}")
     n_tok, n_frm = lp.shape
@@ -53,7 +54,10 @@ def mas(log_p: np.ndarray) -> np.ndarray:
     if n_frm < n_tok:
         raise BadInput(f"{n_frm} frames cannot hold {n_tok} tokens (each needs at least one)")
     if n_tok * n_frm > MAX_CELLS:
-        raise TooLarge(f"alignment of {n_tok} tokens x {n_frm} frames is too large; align shorter segments")
+        raise TooLarge(
+            f"alignment of {n_tok} tokens x {n_frm} frames is too large; align shorter segments"
+        )
+    lp = lp.astype(np.float64, copy=False)
     if np.isnan(lp).any() or np.isposinf(lp).any():
         raise BadInput("log_p contains NaN or +inf")
     neg = -np.inf
@@ -110,7 +114,7 @@ class Alignment:
 
 def n_frames_for(n_samples: int) -> int:
     """Kokoro duration frames covering ``n_samples`` at 24 kHz (rounded to the nearest frame)."""
-    return max(1, int(round(n_samples / HOP)))
+    return max(1, round(n_samples / HOP))
 
 
 def frame_logmel(audio_24k: np.ndarray, n_frames: int) -> np.ndarray:
@@ -195,7 +199,13 @@ def align_recording(
         frame_logmel(audio, n_rec), frame_logmel(ref_audio, int(ref_dur.sum())), ref_dur, shifts
     )
     durations = mas(log_p)
-    _LOGGER.debug("aligned %d tokens to %d frames (dtw cost %.3f, mel shift %+d)", len(durations), n_rec, cost, shift)
+    _LOGGER.debug(
+        "aligned %d tokens to %d frames (dtw cost %.3f, mel shift %+d)",
+        len(durations),
+        n_rec,
+        cost,
+        shift,
+    )
     return Alignment(durations, n_rec, ref_dur, cost, shift)
 
 
@@ -225,7 +235,8 @@ def _dtw_positions(cost: np.ndarray) -> tuple[np.ndarray, float]:
     n, m = cost.shape
     acc = np.empty((n, m))
     acc[0] = np.cumsum(cost[0])
-    step = np.zeros((n, m), dtype=np.int8)  # 0: diagonal, 1: recording advances, 2: reference advances
+    # 0: diagonal, 1: recording advances, 2: reference advances
+    step = np.zeros((n, m), dtype=np.int8)
     for i in range(1, n):
         diag = np.concatenate([[np.inf], acc[i - 1, :-1]])
         up = acc[i - 1]

@@ -28,7 +28,9 @@ _FB_CACHE: dict[tuple[int, int, int], torch.Tensor] = {}
 
 
 def _as_tensor(audio: np.ndarray | torch.Tensor) -> torch.Tensor:
-    x = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio)
+    x = torch.as_tensor(
+        np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio
+    )
     x = x.to(torch.float32)
     if x.ndim != 1:
         raise BadInput(f"expected mono audio (1-D), got shape {tuple(x.shape)}")
@@ -39,13 +41,17 @@ def _as_tensor(audio: np.ndarray | torch.Tensor) -> torch.Tensor:
     return x
 
 
-def mel_filterbank(n_freqs: int = N_FFT // 2 + 1, n_mels: int = N_MELS, sr: int = SAMPLE_RATE) -> torch.Tensor:
+def mel_filterbank(
+    n_freqs: int = N_FFT // 2 + 1, n_mels: int = N_MELS, sr: int = SAMPLE_RATE
+) -> torch.Tensor:
     """HTK-scale triangular filters [n_freqs, n_mels], 0 Hz to Nyquist, no normalization."""
     key = (n_freqs, n_mels, sr)
     if key not in _FB_CACHE:
         freqs = torch.linspace(0, sr // 2, n_freqs, dtype=torch.float64)
         m_max = 2595.0 * math.log10(1.0 + (sr / 2) / 700.0)
-        f_pts = 700.0 * (10 ** (torch.linspace(0, m_max, n_mels + 2, dtype=torch.float64) / 2595.0) - 1.0)
+        f_pts = 700.0 * (
+            10 ** (torch.linspace(0, m_max, n_mels + 2, dtype=torch.float64) / 2595.0) - 1.0
+        )
         f_diff = f_pts[1:] - f_pts[:-1]
         slopes = f_pts[None, :] - freqs[:, None]
         down = -slopes[:, :-2] / f_diff[:-1]
@@ -76,7 +82,9 @@ def mel_power(audio_24k: np.ndarray | torch.Tensor, hop: int = MEL_HOP) -> torch
     return mel_filterbank().T @ _power_spec(x, hop)
 
 
-def log_mel(audio_24k: np.ndarray | torch.Tensor, hop: int = MEL_HOP, normalize: bool = True) -> np.ndarray:
+def log_mel(
+    audio_24k: np.ndarray | torch.Tensor, hop: int = MEL_HOP, normalize: bool = True
+) -> np.ndarray:
     """Log-mel spectrogram [80, frames] as Kokoro's decoder was trained on (24 kHz, hop 300)."""
     with torch.no_grad():
         mel = torch.log(1e-5 + mel_power(audio_24k, hop))
@@ -88,7 +96,8 @@ def log_mel(audio_24k: np.ndarray | torch.Tensor, hop: int = MEL_HOP, normalize:
 def energy(audio_24k: np.ndarray | torch.Tensor, hop: int = MEL_HOP) -> np.ndarray:
     """Per-frame energy [frames]: log of the mel magnitude's L2 norm (StyleTTS2's ``log_norm``)."""
     with torch.no_grad():
-        mag = torch.sqrt(mel_power(audio_24k, hop) + 1e-5)  # the model's mel is exp(log(1e-5 + power))
+        # The model's mel is exp(log(1e-5 + power)): take the magnitude of that.
+        mag = torch.sqrt(mel_power(audio_24k, hop) + 1e-5)
         return torch.log(torch.linalg.vector_norm(mag, dim=0)).numpy()
 
 
@@ -102,12 +111,16 @@ def f0(audio_24k: np.ndarray, hop: int = MEL_HOP, sr: int = SAMPLE_RATE) -> np.n
     try:
         import pyworld
     except ImportError as e:
-        raise MissingDependency("F0 extraction needs pyworld: pip install pyworld-prebuilt==0.3.6.post1") from e
+        raise MissingDependency(
+            "F0 extraction needs pyworld: pip install pyworld-prebuilt==0.3.6.post1"
+        ) from e
     from scipy.signal import butter, sosfiltfilt
 
     x = np.asarray(_as_tensor(audio_24k).numpy(), dtype=np.float64)
     if len(x) > 64:  # filtfilt needs a few periods of padding
-        x = np.ascontiguousarray(sosfiltfilt(butter(4, HUM_CUTOFF, "highpass", fs=sr, output="sos"), x))
+        x = np.ascontiguousarray(
+            sosfiltfilt(butter(4, HUM_CUTOFF, "highpass", fs=sr, output="sos"), x)
+        )
     period_ms = 1000.0 * hop / sr
     coarse, t = pyworld.dio(x, sr, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=period_ms)
     fine = pyworld.stonemask(x, coarse, t, sr)
@@ -119,7 +132,9 @@ def f0(audio_24k: np.ndarray, hop: int = MEL_HOP, sr: int = SAMPLE_RATE) -> np.n
     return out
 
 
-def mfcc(audio_24k: np.ndarray | torch.Tensor, hop: int = HOP, n_mfcc: int = 13, deltas: bool = True) -> np.ndarray:
+def mfcc(
+    audio_24k: np.ndarray | torch.Tensor, hop: int = HOP, n_mfcc: int = 13, deltas: bool = True
+) -> np.ndarray:
     """Speaker-normalized frame features [frames, dims]: MFCC c1.. (+ deltas), CMVN per utterance.
 
     c0 (loudness) is dropped and only 12 cepstra kept: the higher ones carry more of the speaker
@@ -160,5 +175,8 @@ def _dct_matrix(n_in: int, n_out: int) -> np.ndarray:
 def _delta(feats: np.ndarray, width: int = 2) -> np.ndarray:
     """Regression deltas over +-``width`` frames (edges repeated)."""
     pad = np.pad(feats, ((width, width), (0, 0)), mode="edge")
-    num = sum(k * (pad[width + k : len(feats) + width + k] - pad[width - k : len(feats) + width - k]) for k in range(1, width + 1))
+    num = sum(
+        k * (pad[width + k : len(feats) + width + k] - pad[width - k : len(feats) + width - k])
+        for k in range(1, width + 1)
+    )
     return num / (2 * sum(k * k for k in range(1, width + 1)))

@@ -72,7 +72,7 @@ def _weights_path() -> Path:
     spec = importlib.util.find_spec("resemblyzer")  # locates the package without importing it
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependency("speaker embeddings need resemblyzer==0.1.4 (its pretrained.pt)")
-    return Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
+    return Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
 
 
 def slaney_mel_filterbank(sr: int = RATE, n_fft: int = _N_FFT, n_mels: int = _N_MELS) -> np.ndarray:
@@ -81,10 +81,16 @@ def slaney_mel_filterbank(sr: int = RATE, n_fft: int = _N_FFT, n_mels: int = _N_
 
     def hz_to_mel(f: np.ndarray) -> np.ndarray:
         f = np.asarray(f, dtype=np.float64)
-        return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+        return np.where(
+            f >= min_log_hz,
+            min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep,
+            f / f_sp,
+        )
 
     def mel_to_hz(m: np.ndarray) -> np.ndarray:
-        return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+        return np.where(
+            m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m
+        )
 
     fft_f = np.linspace(0, sr / 2, n_fft // 2 + 1)
     mel_f = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2), n_mels + 2))
@@ -118,7 +124,13 @@ class SpeakerEncoder:
         """Mel power frames [frames, 40], as resemblyzer computes them (not log)."""
         x = torch.from_numpy(np.ascontiguousarray(audio_16k, dtype=np.float32))
         spec = torch.stft(
-            x, _N_FFT, _HOP, window=self._window, center=True, pad_mode="constant", return_complex=True
+            x,
+            _N_FFT,
+            _HOP,
+            window=self._window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
         )
         return (self._fb @ spec.abs().pow(2)).T
 
@@ -134,7 +146,9 @@ class SpeakerEncoder:
         with torch.no_grad():
             mel = self.mel_frames(x)
             parts = torch.stack([mel[s:e] for s, e in mel_slices])
-            embeds = torch.cat([self._net(parts[i : i + _BATCH]) for i in range(0, len(parts), _BATCH)])
+            embeds = torch.cat(
+                [self._net(parts[i : i + _BATCH]) for i in range(0, len(parts), _BATCH)]
+            )
         return _unit(embeds.mean(dim=0).numpy())
 
     def embed_many(self, audios: Sequence[np.ndarray]) -> np.ndarray:
@@ -151,7 +165,11 @@ class SpeakerEncoder:
 
 def similarity(a: np.ndarray | SpeakerEmbedding, b: np.ndarray | SpeakerEmbedding) -> float:
     """Cosine similarity of two embeddings (1 = same direction); refuses mixed encoders."""
-    if isinstance(a, SpeakerEmbedding) and isinstance(b, SpeakerEmbedding) and a.encoder != b.encoder:
+    if (
+        isinstance(a, SpeakerEmbedding)
+        and isinstance(b, SpeakerEmbedding)
+        and a.encoder != b.encoder
+    ):
         raise BadInput(f"cannot compare embeddings of {a.encoder!r} and {b.encoder!r}")
     va = np.asarray(a.vector if isinstance(a, SpeakerEmbedding) else a, dtype=np.float64)
     vb = np.asarray(b.vector if isinstance(b, SpeakerEmbedding) else b, dtype=np.float64)

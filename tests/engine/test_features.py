@@ -9,8 +9,16 @@ from ownvoice.engine import features
 from ownvoice.engine.preprocess.decode import decode
 from ownvoice.errors import BadInput
 
-FEMALE = ["en/ljspeech/LJ001-0004.wav", "en/librispeech-533/533-1066-0000.wav", "en/librispeech-3080/3080-5032-0000.wav"]
-MALE = ["en/librispeech-2033/2033-164914-0000.wav", "en/librispeech-3005/3005-163389-0000.wav", "en/librispeech-2609/2609-156975-0000.wav"]
+FEMALE = [
+    "en/ljspeech/LJ001-0004.wav",
+    "en/librispeech-533/533-1066-0000.wav",
+    "en/librispeech-3080/3080-5032-0000.wav",
+]
+MALE = [
+    "en/librispeech-2033/2033-164914-0000.wav",
+    "en/librispeech-3005/3005-163389-0000.wav",
+    "en/librispeech-2609/2609-156975-0000.wav",
+]
 
 
 def _load(speech_dir, rel: str) -> np.ndarray:
@@ -34,7 +42,9 @@ def test_log_mel_has_kokoro_framing_and_normalization(speech_dir):
 
 def test_mel_filterbank_equals_htk_filters_without_normalization():
     librosa = pytest.importorskip("librosa")
-    ref = librosa.filters.mel(sr=24000, n_fft=2048, n_mels=80, htk=True, norm=None, fmin=0, fmax=12000)
+    ref = librosa.filters.mel(
+        sr=24000, n_fft=2048, n_mels=80, htk=True, norm=None, fmin=0, fmax=12000
+    )
     np.testing.assert_allclose(features.mel_filterbank().numpy(), ref.T, atol=1e-6)
 
 
@@ -48,7 +58,8 @@ def test_f0_of_real_female_and_male_speakers_is_in_plausible_ranges(speech_dir):
             assert f0.shape == (len(x) // 300 + 1,)
             voiced = f0[f0 > 0]
             assert 0.25 < len(voiced) / len(f0) < 0.95, rel
-            assert voiced.min() >= 50 and voiced.max() <= features.F0_CEIL * 1.1  # StoneMask may refine past the search range
+            # StoneMask may refine slightly past the search range.
+            assert voiced.min() >= 50 and voiced.max() <= features.F0_CEIL * 1.1
             med[sex].append(float(np.median(voiced)))
     assert all(150 <= m <= 300 for m in med["female"]), med
     assert all(80 <= m <= 165 for m in med["male"]), med
@@ -90,7 +101,11 @@ def test_mfcc_is_cmvn_normalized_and_ignores_gain(speech_dir):
 
 
 def test_features_refuse_bad_audio():
-    for bad in (np.zeros((2, 100), dtype=np.float32), np.zeros(0, dtype=np.float32), np.array([0.0, np.inf, 0.0])):
+    for bad in (
+        np.zeros((2, 100), dtype=np.float32),
+        np.zeros(0, dtype=np.float32),
+        np.array([0.0, np.inf, 0.0]),
+    ):
         with pytest.raises(BadInput):
             features.log_mel(bad)
     with pytest.raises(BadInput):

@@ -121,7 +121,17 @@ def test_decode_refuses_broken_files_with_specific_reasons(tmp_path):
 
     zero_ch = tmp_path / "zero_channels.wav"  # a hand-made header claiming 0 channels
     fmt = struct.pack("<HHIIHH", 1, 0, 16000, 0, 0, 16)
-    zero_ch.write_bytes(b"RIFF" + struct.pack("<I", 36 + 8) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 8) + b"\x00" * 8)
+    zero_ch.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", 36 + 8)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", 8)
+        + b"\x00" * 8
+    )
     with pytest.raises(BadInput):
         decode(zero_ch)
 
@@ -150,7 +160,12 @@ def test_plan_segments_splits_long_speech_at_the_quiet_point_and_merges_short_pi
     assert all(1.5 <= x <= 12.0 for x in lengths), lengths
     assert [round(s / rate) for s, _ in segs][1:] == [9, 21]
     # Short regions close together become one segment; a lone 0.5 s blip stays short for the gate.
-    short = [(0, rate // 2), (int(0.9 * rate), int(1.6 * rate)), (int(2.0 * rate), int(3.2 * rate)), (20 * rate, int(20.5 * rate))]
+    short = [
+        (0, rate // 2),
+        (int(0.9 * rate), int(1.6 * rate)),
+        (int(2.0 * rate), int(3.2 * rate)),
+        (20 * rate, int(20.5 * rate)),
+    ]
     merged = plan_segments(short, np.full(21 * rate // FRAME, 1e-2))
     assert merged[0] == (0, int(3.2 * rate))
     assert merged[1] == (20 * rate, int(20.5 * rate))
@@ -165,19 +180,28 @@ def _bad_files(folder: Path, speech_dir: Path) -> dict[str, str]:
     t = np.arange(5 * rate) / rate
     rng = np.random.default_rng(0)
     sf.write(folder / "silence.wav", np.zeros(len(t), dtype=np.float32), rate)
-    sf.write(folder / "white_noise.wav", (0.1 * rng.standard_normal(len(t))).astype(np.float32), rate)
+    sf.write(
+        folder / "white_noise.wav", (0.1 * rng.standard_normal(len(t))).astype(np.float32), rate
+    )
     sf.write(folder / "tone.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
     chord = np.zeros(len(t))
-    for k, root in enumerate((220.0, 262.0, 294.0, 330.0, 392.0)):  # a harmonic chord that changes every second
+    # A harmonic major chord that changes every second.
+    for k, root in enumerate((220.0, 262.0, 294.0, 330.0, 392.0)):
         seg = slice(k * rate, (k + 1) * rate)
         for f in (root, root * 1.25, root * 1.5):
             for h in range(1, 6):
                 chord[seg] += 0.04 / h * np.sin(2 * np.pi * f * h * t[seg])
     sf.write(folder / "music_chord.wav", chord.astype(np.float32), rate)
     x, sr = _real(speech_dir, LJ[1])
-    sf.write(_with_sidecar(folder / "half_second.wav", "produced"), x[int(0.3 * sr) : int(0.8 * sr)], sr)
+    sf.write(
+        _with_sidecar(folder / "half_second.wav", "produced"), x[int(0.3 * sr) : int(0.8 * sr)], sr
+    )
     (folder / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 8)
-    sf.write(_with_sidecar(folder / "phone_8k.wav", "produced the block books"), soxr.resample(x, sr, 8000), 8000)
+    sf.write(
+        _with_sidecar(folder / "phone_8k.wav", "produced the block books"),
+        soxr.resample(x, sr, 8000),
+        8000,
+    )
     return {
         "silence.wav": "silent",
         "white_noise.wav": "no speech",
@@ -189,7 +213,9 @@ def _bad_files(folder: Path, speech_dir: Path) -> dict[str, str]:
     }
 
 
-def test_bad_files_get_clear_reasons_and_good_files_in_the_batch_survive(speech_dir, speech_manifest, tmp_path):
+def test_bad_files_get_clear_reasons_and_good_files_in_the_batch_survive(
+    speech_dir, speech_manifest, tmp_path
+):
     expected = _bad_files(tmp_path, speech_dir)
     good: list[Path] = []
     for i, (rel, kind) in enumerate(zip(LJ, ("flac", "ogg", "mp3"))):
@@ -250,13 +276,18 @@ def test_noisy_speech_is_rejected_as_too_noisy(speech_dir, tmp_path):
     assert "too noisy" in result.rejected[str(p)]
 
 
-def test_mandarin_without_transcript_asks_for_a_txt_and_with_one_is_accepted(speech_dir, speech_manifest, tmp_path):
+def test_mandarin_without_transcript_asks_for_a_txt_and_with_one_is_accepted(
+    speech_dir, speech_manifest, tmp_path
+):
     rel = "zh/thchs30-D4/D4_750.wav"
     bare = tmp_path / "bare" / "D4_750.wav"
     bare.parent.mkdir()
     shutil.copy(speech_dir / rel, bare)
     res = prepare_recordings([bare], "zh")
-    assert "D4_750.txt" in res.rejected[str(bare)] and "no offline speech recognizer" in res.rejected[str(bare)]
+    assert (
+        "D4_750.txt" in res.rejected[str(bare)]
+        and "no offline speech recognizer" in res.rejected[str(bare)]
+    )
     with_txt = tmp_path / "D4_750.wav"
     shutil.copy(speech_dir / rel, with_txt)
     _with_sidecar(with_txt, _manifest_text(speech_manifest, rel))
@@ -270,3 +301,12 @@ def test_unknown_language_and_bad_budget_are_refused(tmp_path):
         prepare_recordings([], "fr")
     with pytest.raises(BadInput):
         prepare_recordings([], "en", max_seconds_total=0)
+
+
+def test_a_cancelled_batch_stops_with_cancelled(speech_dir, tmp_path):
+    from ownvoice.errors import Cancelled
+
+    path = _with_sidecar(tmp_path / "a.wav", "printing")
+    shutil.copy(speech_dir / LJ[0], path)
+    with pytest.raises(Cancelled):
+        prepare_recordings([path], "en", cancelled=lambda: True)

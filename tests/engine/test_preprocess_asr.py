@@ -45,7 +45,9 @@ def _transcript(manifest: list[dict], rel: str) -> str:
     return next(r["transcript"] for r in manifest if r["path"] == rel)
 
 
-def test_whisper_transcribes_a_known_librispeech_clip_with_low_wer(speech_dir, speech_manifest, tmp_path):
+def test_whisper_transcribes_a_known_librispeech_clip_with_low_wer(
+    speech_dir, speech_manifest, tmp_path
+):
     path = _copy(speech_dir, KNOWN, tmp_path)
     result = prepare_recordings([path], "en")
     assert result.accepted_files == [str(path)]
@@ -66,7 +68,9 @@ def test_whisper_gives_plausible_english_for_a_clip_without_transcript(speech_di
     assert len(words) >= 25  # ~2.5 words per second of read speech
     data = importlib.resources.files("misaki") / "data"
     known = {
-        w.lower() for name in ("us_gold.json", "us_silver.json") for w in json.loads((data / name).read_text(encoding="utf-8"))
+        w.lower()
+        for name in ("us_gold.json", "us_silver.json")
+        for w in json.loads((data / name).read_text(encoding="utf-8"))
     }
     in_lexicon = sum(w.strip("'") in known for w in words) / len(words)
     assert in_lexicon >= 0.9, words
@@ -84,8 +88,14 @@ def test_sidecar_transcript_wins_over_whisper(speech_dir, tmp_path):
     assert [s.text for s in result.segments] == [mine]
 
 
-def test_a_long_recording_with_one_sidecar_is_split_between_words(speech_dir, speech_manifest, tmp_path):
-    rels = ["en/ljspeech/LJ001-0001.wav", "en/ljspeech/LJ001-0003.wav", "en/ljspeech/LJ001-0005.wav"]
+def test_a_long_recording_with_one_sidecar_is_split_between_words(
+    speech_dir, speech_manifest, tmp_path
+):
+    rels = [
+        "en/ljspeech/LJ001-0001.wav",
+        "en/ljspeech/LJ001-0003.wav",
+        "en/ljspeech/LJ001-0005.wav",
+    ]
     parts = []
     for rel in rels:
         x, sr = sf.read(speech_dir / rel, dtype="float32")
@@ -103,11 +113,21 @@ def test_a_long_recording_with_one_sidecar_is_split_between_words(speech_dir, sp
 
 
 def test_a_sidecar_for_another_recording_is_refused(speech_dir, tmp_path):
-    path = _copy(speech_dir, "en/ljspeech/LJ001-0001.wav", tmp_path)
-    long = tmp_path / "twice.wav"
-    x, sr = sf.read(path, dtype="float32")
-    sf.write(long, np.concatenate([x, x, x[: len(x) // 4]]), sr)  # 21.7 s: over the one-segment sidecar limit
-    long.with_suffix(".txt").write_text("completely unrelated words about cooking pasta " * 8, encoding="utf-8")
+    rels = [
+        "en/ljspeech/LJ001-0001.wav",
+        "en/ljspeech/LJ001-0003.wav",
+        "en/ljspeech/LJ001-0002.wav",
+    ]
+    parts = []
+    for rel in rels:
+        x, sr = sf.read(speech_dir / rel, dtype="float32")
+        parts += [x, np.zeros(int(0.3 * sr), dtype=np.float32)]
+    long = tmp_path / "long_read.wav"
+    # 22 s: over the limit below which a sidecar is trusted as one segment, so it gets checked.
+    sf.write(long, np.concatenate(parts), sr)
+    long.with_suffix(".txt").write_text(
+        "unrelated words about cooking pasta " * 8, encoding="utf-8"
+    )
     result = prepare_recordings([long], "en")
     assert "does not match the recording" in result.rejected[str(long)]
 

@@ -6,7 +6,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 
@@ -49,7 +48,9 @@ def test_decoding_a_one_hour_file_with_a_cap_only_holds_the_kept_part(hour_file)
 
 
 @pytest.mark.slow
-def test_prepare_reads_only_what_the_budget_needs_from_a_one_hour_file(hour_file, speech_dir, tmp_path):
+def test_prepare_reads_only_what_the_budget_needs_from_a_one_hour_file(
+    hour_file, speech_dir, tmp_path
+):
     import psutil
 
     good = tmp_path / "good.wav"
@@ -70,7 +71,8 @@ def test_prepare_reads_only_what_the_budget_needs_from_a_one_hour_file(hour_file
     long_report = next(r for r in result.report if r.path == str(hour_file))
     assert any("enough for the requested total" in w for w in long_report.warnings)
     assert long_report.seconds < 60  # read 2 x the remaining need + 30 s, not the hour
-    assert 12.0 <= result.total_speech_s < 12.0 + 12.5  # stops after the segment that reaches the budget
+    # Stops after the segment that reaches the budget.
+    assert 12.0 <= result.total_speech_s < 12.0 + 12.5
     assert any("not needed" in d for d in long_report.dropped_segments)
     assert all(s.text.strip() for s in result.segments)
     # Reading the whole hour would add ~550 MiB (24 + 16 kHz float32) before any processing.

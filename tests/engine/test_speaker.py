@@ -14,9 +14,18 @@ from ownvoice.errors import BadInput, MissingDependency
 
 SPEAKERS = {
     "ljspeech": ["en/ljspeech/LJ001-0001.wav", "en/ljspeech/LJ001-0005.wav"],
-    "librispeech-2033": ["en/librispeech-2033/2033-164914-0000.wav", "en/librispeech-2033/2033-164914-0001.wav"],
-    "librispeech-3080": ["en/librispeech-3080/3080-5032-0000.wav", "en/librispeech-3080/3080-5032-0001.wav"],
-    "librispeech-3005": ["en/librispeech-3005/3005-163389-0000.wav", "en/librispeech-3005/3005-163389-0001.wav"],
+    "librispeech-2033": [
+        "en/librispeech-2033/2033-164914-0000.wav",
+        "en/librispeech-2033/2033-164914-0001.wav",
+    ],
+    "librispeech-3080": [
+        "en/librispeech-3080/3080-5032-0000.wav",
+        "en/librispeech-3080/3080-5032-0001.wav",
+    ],
+    "librispeech-3005": [
+        "en/librispeech-3005/3005-163389-0000.wav",
+        "en/librispeech-3005/3005-163389-0001.wav",
+    ],
 }
 
 
@@ -27,7 +36,10 @@ def encoder() -> speaker.SpeakerEncoder:
 
 @pytest.fixture(scope="module")
 def clips(speech_dir) -> dict[str, list[np.ndarray]]:
-    return {spk: [decode(speech_dir / rel, rates=(16000,)).at(16000) for rel in rels] for spk, rels in SPEAKERS.items()}
+    return {
+        spk: [decode(speech_dir / rel, rates=(16000,)).at(16000) for rel in rels]
+        for spk, rels in SPEAKERS.items()
+    }
 
 
 @pytest.mark.slow
@@ -63,7 +75,8 @@ def test_matches_resemblyzers_own_encoder(encoder, clips, monkeypatch):
     from resemblyzer.audio import normalize_volume
 
     ref = VoiceEncoder("cpu", verbose=False)
-    for wav in (clips["librispeech-3080"][0], clips["ljspeech"][0][:4000]):  # normal and shorter than 1.6 s
+    # A normal clip, and one shorter than resemblyzer's 1.6 s partial.
+    for wav in (clips["librispeech-3080"][0], clips["ljspeech"][0][:4000]):
         expected = ref.embed_utterance(normalize_volume(wav, -30, increase_only=True))
         assert float(encoder.embed(wav) @ expected) > 0.9999
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from . import gate, transcribe
 from .decode import DEFAULT_MAX_SECONDS, decode
 from .gate import FRAME, GateLimits
 from .loudness import normalize_gain
-from .segment import MAX_S, plan_segments
+from .segment import plan_segments
 from .vad import speech_regions
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ SIDECAR_MAX_S = 20.0  # s: a sidecar covering more speech than this is split by 
 _CLIP_PROXY = 0.98  # |x| after resampling that counts as clipped inside a segment
 
 Progress = Callable[[float, str], None]
+_DEFAULT_LIMITS = GateLimits()
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,17 @@ class PrepResult:
 
     def summary(self) -> str:
         """A few human lines: what was used, what was not and why."""
-        lines = [
+        head = (
             f"{len(self.segments)} segments, {self.total_speech_s:.1f} s of speech from "
             f"{len(self.accepted_files)} of {len(self.report)} files"
-        ]
+        )
+        lines = [head]
         for r in self.report:
             name = Path(r.path).name
             if r.accepted:
-                lines.append(f"  ok   {name}: {r.segments} segments, {r.speech_s:.1f} s ({r.transcript})")
+                lines.append(
+                    f"  ok   {name}: {r.segments} segments, {r.speech_s:.1f} s ({r.transcript})"
+                )
             else:
                 lines.append(f"  skip {name}: {r.reason}")
             lines.extend(f"       note: {w}" for w in r.warnings)
@@ -110,7 +114,7 @@ def prepare_recordings(
     max_seconds_total: float | None = None,
     *,
     max_seconds: float = DEFAULT_MAX_SECONDS,
-    limits: GateLimits = GateLimits(),
+    limits: GateLimits = _DEFAULT_LIMITS,
     cancelled: Callable[[], bool] | None = None,
 ) -> PrepResult:
     """Decode, gate, transcribe and segment ``paths``; stop once ``max_seconds_total`` of speech is in."""
@@ -127,17 +131,27 @@ def prepare_recordings(
             progress(i / max(len(paths), 1), f"preparing {path.name}")
         remaining = None if max_seconds_total is None else max_seconds_total - result.total_speech_s
         if remaining is not None and remaining <= 0:
-            result.report.append(FileReport(str(path), False, reason="not needed: enough speech already"))
+            result.report.append(
+                FileReport(str(path), False, reason="not needed: enough speech already")
+            )
             continue
         try:
             rep, segs = _prepare_file(path, lang, limits, max_seconds, remaining)
         except BadInput as e:
-            rep, segs = FileReport(str(path), False, reason=str(e).removeprefix(f"{path.name}: ")), []
+            rep, segs = (
+                FileReport(str(path), False, reason=str(e).removeprefix(f"{path.name}: ")),
+                [],
+            )
         except MissingDependency:
             raise  # an install problem, not a problem with this file: stop the batch
-        except Exception as e:  # noqa: BLE001 - one unreadable file must not sink the batch
+        except Exception as e:  # one unreadable file must not sink the batch
             _LOGGER.exception("unexpected failure preparing %s", path)
-            rep, segs = FileReport(str(path), False, reason=f"could not be processed ({type(e).__name__}: {e})"), []
+            rep, segs = (
+                FileReport(
+                    str(path), False, reason=f"could not be processed ({type(e).__name__}: {e})"
+                ),
+                [],
+            )
         result.report.append(rep)
         if rep.accepted:
             result.accepted_files.append(str(path))
@@ -157,7 +171,11 @@ def _read_cap(max_seconds: float, remaining: float | None) -> tuple[float, str |
         return max_seconds, None
     # Read twice what is still needed plus a margin: speech rarely fills less than half a recording.
     cap = min(max_seconds, 2 * remaining + 30.0)
-    return cap, (f"read only the first {cap:.0f} s: enough for the requested total" if cap < max_seconds else None)
+    return cap, (
+        f"read only the first {cap:.0f} s: enough for the requested total"
+        if cap < max_seconds
+        else None
+    )
 
 
 def _prepare_file(
@@ -174,90 +192,106 @@ def _prepare_file(
     if rate_warning:
         warnings.append(rate_warning)
 
-    x16, x24 = dec.at(ANALYSIS_RATE), dec.at(TTS_RATE)
+    x16 = dec.at(ANALYSIS_RATE)
     regions = speech_regions(x16)
     power = gate.frame_power(x16)
     mask = gate.frame_mask(len(power), regions)
     stats = gate.level_stats(power, mask)
-    base = dict(path=str(path), warnings=tuple(warnings), seconds=dec.seconds, speech_s=stats.speech_s)
+    report = FileReport(
+        str(path),
+        False,
+        warnings=tuple(warnings),
+        seconds=dec.seconds,
+        speech_s=stats.speech_s,
+        snr_db=stats.snr_db if math.isfinite(stats.snr_db) else None,
+    )
     reason = gate.check_file(stats, dec.clip_fraction, dec.seconds, limits)
     if reason:
-        return FileReport(accepted=False, reason=reason, snr_db=_finite(stats.snr_db), **base), []
+        return replace(report, reason=reason), []
 
-    gain = normalize_gain(10 ** (stats.speech_dbfs / 10), dec.peak)
-    sidecar = transcribe.read_sidecar(path)
-    span = (regions[0][0], regions[-1][1])
-    if sidecar and (span[1] - span[0]) / ANALYSIS_RATE <= SIDECAR_MAX_S:
-        source = "sidecar"
-        planned = [(span, sidecar)]
-    elif lang not in transcribe.ASR_LANGS:
-        why = (
-            f"its transcript covers {(span[1] - span[0]) / ANALYSIS_RATE:.0f} s of speech, more than "
-            f"{SIDECAR_MAX_S:.0f} s; cut {lang} recordings into files of up to {SIDECAR_MAX_S:.0f} s, "
-            "each with its own .txt"
-            if sidecar
-            else f"no transcript: add {path.with_suffix('.txt').name} (UTF-8) with what is said; "
-            f"there is no offline speech recognizer for {lang}"
-        )
-        return FileReport(accepted=False, reason=why, snr_db=_finite(stats.snr_db), **base), []
-    else:
-        words = transcribe.transcribe_regions(x16 * np.float32(gain), regions, lang)
-        if sidecar:
-            source = "sidecar"
-            words = transcribe.time_sidecar_words(sidecar, words)
-        else:
-            source = "whisper"
-        planned = _assign_words(plan_segments(regions, power, cuts=transcribe.word_gaps(words)), words)
+    gain = np.float32(normalize_gain(10 ** (stats.speech_dbfs / 10), dec.peak))
+    try:
+        planned, source = _spans_with_text(path, lang, x16, gain, regions, power)
+    except BadInput as e:
+        return replace(report, reason=str(e)), []
 
     noise = gate.estimate_noise(power, mask)
+    x24 = dec.at(TTS_RATE)
     segments: list[Segment] = []
     dropped: list[str] = []
-    used = 0.0
     for (s, e), text in planned:
-        if remaining is not None and used >= remaining:
-            dropped.append(f"{s / ANALYSIS_RATE:.1f}-{e / ANALYSIS_RATE:.1f} s: not needed (enough speech)")
+        where = f"{s / ANALYSIS_RATE:.1f}-{e / ANALYSIS_RATE:.1f} s"
+        if remaining is not None and sum(seg.seconds for seg in segments) >= remaining:
+            dropped.append(f"{where}: not needed (enough speech)")
             continue
         f0, f1 = s // FRAME, -(-e // FRAME)
-        seg_stats = gate.level_stats(power[f0:f1], mask[f0:f1], noise_power=noise)
         seg16 = x16[s:e]
-        clip = float(np.count_nonzero(np.abs(seg16) >= _CLIP_PROXY)) / max(len(seg16), 1)
-        why = gate.check_segment(seg_stats, clip, text, limits)
-        if why is None and (e - s) / ANALYSIS_RATE > max(MAX_S, SIDECAR_MAX_S) + 0.5:
-            why = "too long to train on in one piece"
+        why = gate.check_segment(
+            gate.level_stats(power[f0:f1], mask[f0:f1], noise_power=noise),
+            float(np.count_nonzero(np.abs(seg16) >= _CLIP_PROXY)) / max(len(seg16), 1),
+            text,
+            limits,
+        )
         if why:
-            dropped.append(f"{s / ANALYSIS_RATE:.1f}-{e / ANALYSIS_RATE:.1f} s: {why}")
+            dropped.append(f"{where}: {why}")
             continue
         s24, e24 = s * TTS_RATE // ANALYSIS_RATE, e * TTS_RATE // ANALYSIS_RATE
         segments.append(
             Segment(
-                audio_24k=(x24[s24:e24] * np.float32(gain)).astype(np.float32),
-                audio_16k=(seg16 * np.float32(gain)).astype(np.float32),
+                audio_24k=x24[s24:e24] * gain,
+                audio_16k=seg16 * gain,
                 text=text,
                 source=str(path),
                 start_s=s / ANALYSIS_RATE,
                 end_s=e / ANALYSIS_RATE,
             )
         )
-        used += (e - s) / ANALYSIS_RATE
-    speech_s = sum(seg.seconds for seg in segments)
+    report = replace(report, dropped_segments=tuple(dropped))
     if not segments:
-        reason = "no usable segment: " + "; ".join(d.split(": ", 1)[1] for d in dropped[:3])
-        rep = FileReport(
-            accepted=False, reason=reason, snr_db=_finite(stats.snr_db), dropped_segments=tuple(dropped), **base
-        )
-        return rep, []
-    base["speech_s"] = speech_s
+        why = "; ".join(d.split(": ", 1)[1] for d in dropped[:3]) or "no speech segments"
+        return replace(report, reason=f"no usable segment: {why}"), []
     return (
-        FileReport(
+        replace(
+            report,
             accepted=True,
-            snr_db=_finite(stats.snr_db),
+            speech_s=sum(seg.seconds for seg in segments),
             segments=len(segments),
             transcript=source,
-            dropped_segments=tuple(dropped),
-            **base,
         ),
         segments,
     )
+
+
+def _spans_with_text(
+    path: Path,
+    lang: str,
+    x16: np.ndarray,
+    gain: np.float32,
+    regions: list[tuple[int, int]],
+    power: np.ndarray,
+) -> tuple[list[tuple[tuple[int, int], str]], str]:
+    """Planned segments (16 kHz sample spans) with their text, and where the text came from."""
+    sidecar = transcribe.read_sidecar(path)
+    span = (regions[0][0], regions[-1][1])
+    span_s = (span[1] - span[0]) / ANALYSIS_RATE
+    if sidecar and span_s <= SIDECAR_MAX_S:  # short: trust the user's text for the whole file
+        return [(span, sidecar)], "sidecar"
+    if lang not in transcribe.ASR_LANGS:
+        if sidecar:
+            raise BadInput(
+                f"its transcript covers {span_s:.0f} s of speech, more than {SIDECAR_MAX_S:.0f} s, "
+                f"and without a {lang} recognizer it cannot be split; cut the recording into files "
+                f"of up to {SIDECAR_MAX_S:.0f} s, each with its own .txt"
+            )
+        raise BadInput(
+            f"no transcript: add {path.with_suffix('.txt').name} (UTF-8) with what is said; "
+            f"there is no offline speech recognizer for {lang}"
+        )
+    words = transcribe.transcribe_regions(x16 * gain, regions, lang)
+    if sidecar:  # long: time the user's words with Whisper's, then cut between them
+        words = transcribe.time_sidecar_words(sidecar, words)
+    bounds = plan_segments(regions, power, cuts=transcribe.word_gaps(words))
+    return _assign_words(bounds, words), ("sidecar" if sidecar else "whisper")
 
 
 def _assign_words(
@@ -272,7 +306,3 @@ def _assign_words(
         if dist[k] <= 0.5 * ANALYSIS_RATE:  # further than 0.5 s from speech: a hallucination
             inside[k].append(w)
     return [(seg, transcribe.join_words(ws)) for seg, ws in zip(bounds, inside)]
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -31,7 +31,9 @@ def verify_file(path: Path, expected: str, what: str) -> Path:
     try:
         st = path.stat()
     except OSError as e:
-        raise MissingDependency(f"{what}: model file {path} is missing; reinstall the package") from e
+        raise MissingDependency(
+            f"{what}: model file {path} is missing; reinstall the package"
+        ) from e
     key = (str(path), st.st_size, st.st_mtime_ns, expected)
     with _LOCK:
         if key in _VERIFIED:

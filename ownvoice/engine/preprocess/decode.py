@@ -22,7 +22,8 @@ from ...errors import BadInput, TooLarge
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 2 * 1024**3  # bytes: a 1 h 48 kHz stereo 24-bit WAV is ~1 GB; beyond that is a mistake
+# bytes: a 1 h 48 kHz stereo 24-bit WAV is ~1 GB; beyond that is a mistake
+MAX_FILE_BYTES = 2 * 1024**3
 DEFAULT_MAX_SECONDS = 3600.0  # s, the ``max_audio_seconds`` setting's default
 BLOCK_FRAMES = 65536  # source frames per read: a few hundred kB per block at any rate
 CLIP_LEVEL = 0.999  # |x| at or above this counts as a clipped sample
@@ -144,7 +145,7 @@ class _AvReader:
         self._av = av
         try:
             self._container = av.open(str(path), mode="r")
-        except Exception as e:  # noqa: BLE001 - FFmpeg raises many error types; all mean "unreadable"
+        except Exception as e:  # FFmpeg raises many error types; all mean "unreadable"
             why = sf_error or str(e)
             raise BadInput(
                 f"{path.name}: cannot decode audio: corrupt header or unsupported format ({why}); "
@@ -194,9 +195,15 @@ class _AvReader:
     more_after_limit = False
 
 
-def _collect(path: Path, reader: _SfReader | _AvReader, rates: list[int], max_seconds: float) -> Decoded:
+def _collect(
+    path: Path, reader: _SfReader | _AvReader, rates: list[int], max_seconds: float
+) -> Decoded:
     limit = int(max_seconds * reader.rate)
-    streams = {r: soxr.ResampleStream(reader.rate, r, 1, dtype="float32") for r in rates if r != reader.rate}
+    streams = {
+        r: soxr.ResampleStream(reader.rate, r, 1, dtype="float32")
+        for r in rates
+        if r != reader.rate
+    }
     # Preallocate when the length is known, so the kept audio is never held twice.
     expect = min(limit, reader.frames) if reader.frames else None
     buffers: dict[int, _Growing] = {r: _Growing(expect, reader.rate, r) for r in rates}
@@ -208,7 +215,11 @@ def _collect(path: Path, reader: _SfReader | _AvReader, rates: list[int], max_se
         clipped += int(np.count_nonzero(np.abs(block) >= CLIP_LEVEL))
         peak = max(peak, float(np.max(np.abs(block))))
         n_src += len(block)
-        mono = np.ascontiguousarray(block[:, 0]) if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+        mono = (
+            np.ascontiguousarray(block[:, 0])
+            if block.shape[1] == 1
+            else block.mean(axis=1, dtype=np.float32)
+        )
         for r in rates:
             buffers[r].add(streams[r].resample_chunk(mono) if r in streams else mono)
     if n_src == 0:
@@ -217,7 +228,9 @@ def _collect(path: Path, reader: _SfReader | _AvReader, rates: list[int], max_se
         buffers[r].add(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     audio = {r: buffers[r].result() for r in rates}
     source_seconds = reader.frames / reader.rate if reader.frames else None
-    truncated = (reader.frames is not None and reader.frames > limit) or getattr(reader, "more_after_limit", False)
+    truncated = (reader.frames is not None and reader.frames > limit) or getattr(
+        reader, "more_after_limit", False
+    )
     notes: list[str] = []
     if truncated:
         whole = f" of {source_seconds:.0f} s" if source_seconds else ""
@@ -245,7 +258,7 @@ class _Growing:
         self._parts: list[np.ndarray] = []
         self._n = 0
         if src_frames:
-            self._arr = np.empty(int(math.ceil(src_frames * rate_out / rate_in)) + 64, dtype=np.float32)
+            self._arr = np.empty(math.ceil(src_frames * rate_out / rate_in) + 64, dtype=np.float32)
 
     def add(self, x: np.ndarray) -> None:
         if len(x) == 0:

@@ -74,7 +74,9 @@ def db(power: float) -> float:
     return 10.0 * math.log10(max(power, _EPS))
 
 
-def level_stats(power: np.ndarray, speech: np.ndarray, noise_power: float | None = None) -> LevelStats:
+def level_stats(
+    power: np.ndarray, speech: np.ndarray, noise_power: float | None = None
+) -> LevelStats:
     """Speech level, background level and SNR from frame powers and a speech mask."""
     total = float(power.mean()) if len(power) else 0.0
     sp = power[speech]
@@ -107,17 +109,22 @@ def estimate_noise(power: np.ndarray, speech: np.ndarray) -> float:
 def check_rate(rate: int, limits: GateLimits) -> tuple[str | None, str | None]:
     """(reason to reject, warning) for a file's sample rate."""
     if rate < limits.min_rate:
-        return (
+        reason = (
             f"sample rate {rate} Hz is telephone quality: a voice trained on it would sound "
-            f"muffled; record at {limits.warn_rate // 1000} kHz or more",
-            None,
+            f"muffled; record at {limits.warn_rate // 1000} kHz or more"
         )
+        return reason, None
     if rate < limits.warn_rate:
-        return None, f"low sample rate {rate} Hz: the voice may sound dull; 16 kHz or more is better"
+        return (
+            None,
+            f"low sample rate {rate} Hz: the voice may sound dull; 16 kHz or more is better",
+        )
     return None, None
 
 
-def check_file(stats: LevelStats, clip_fraction: float, seconds: float, limits: GateLimits) -> str | None:
+def check_file(
+    stats: LevelStats, clip_fraction: float, seconds: float, limits: GateLimits
+) -> str | None:
     """The reason a whole file is unusable, or None when it may go on to segmentation."""
     if stats.rms_dbfs < limits.silence_dbfs:
         return f"silent: the recording's level is {stats.rms_dbfs:.0f} dBFS"

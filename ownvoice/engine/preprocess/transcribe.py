@@ -8,6 +8,7 @@ is no small offline multilingual recognizer installed: Mandarin and Japanese nee
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import re
 import threading
@@ -24,7 +25,9 @@ _LOGGER = logging.getLogger(__name__)
 ASR_RATE = 16000  # Hz
 ASR_LANGS = frozenset({"en"})
 MAX_SIDECAR_BYTES = 1 << 20  # a transcript bigger than 1 MiB is not a transcript
-_MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"  # model.bin, WEIGHTS.md §5
+_MODEL_SHA256 = (
+    "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"  # model.bin, WEIGHTS.md §5
+)
 
 _MODEL = None
 _LOCK = threading.Lock()
@@ -50,7 +53,9 @@ def read_sidecar(audio_path: Path) -> str | None:
             try:
                 text = side.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError as e:
-                raise BadInput(f"{side.name}: transcript is not UTF-8 text; save it as UTF-8") from e
+                raise BadInput(
+                    f"{side.name}: transcript is not UTF-8 text; save it as UTF-8"
+                ) from e
             text = " ".join(text.split())
             return text or None
     return None
@@ -113,7 +118,10 @@ def transcribe_regions(
     chunks: list[tuple[int, int]] = []
     limit = int(chunk_s * ASR_RATE)
     pieces = [(a, min(a + limit, e)) for s, e in regions for a in range(s, e, limit)]
-    for s, e in pieces:  # a region longer than a chunk (rare: VAD splits at 0.2 s pauses) is cut hard
+    for (
+        s,
+        e,
+    ) in pieces:  # a region longer than a chunk (rare: VAD splits at 0.2 s pauses) is cut hard
         if chunks and e - chunks[-1][0] <= limit:
             chunks[-1] = (chunks[-1][0], e)
         else:
@@ -134,7 +142,9 @@ def join_words(words: list[Word]) -> str:
 
 def word_gaps(words: list[Word], rate: int = ASR_RATE) -> list[int]:
     """Sample indices midway between consecutive words: the places a segment may be cut."""
-    return [int((a.end + b.start) / 2 * rate) for a, b in zip(words, words[1:]) if b.start >= a.end]
+    return [
+        int((a.end + b.start) / 2 * rate) for a, b in itertools.pairwise(words) if b.start >= a.end
+    ]
 
 
 def _norm(token: str) -> str:
@@ -152,7 +162,9 @@ def time_sidecar_words(text: str, asr: list[Word]) -> list[Word]:
         return []
     if not asr:
         raise BadInput("could not place the transcript's words in time: no speech was recognized")
-    sm = difflib.SequenceMatcher(a=[_norm(t) for t in tokens], b=[_norm(w.text) for w in asr], autojunk=False)
+    sm = difflib.SequenceMatcher(
+        a=[_norm(t) for t in tokens], b=[_norm(w.text) for w in asr], autojunk=False
+    )
     starts: list[float | None] = [None] * len(tokens)
     ends: list[float | None] = [None] * len(tokens)
     for block in sm.get_matching_blocks():

@@ -30,7 +30,9 @@ def _load():
     try:
         from silero_vad import utils_vad
     except ImportError as e:
-        raise MissingDependency("voice training needs silero-vad: pip install silero-vad==6.2.3") from e
+        raise MissingDependency(
+            "voice training needs silero-vad: pip install silero-vad==6.2.3"
+        ) from e
     data = importlib.resources.files("silero_vad.data")
     try:
         import onnxruntime  # noqa: F401
@@ -61,7 +63,9 @@ def speech_regions(
         return []
     with _LOCK:
         model = _load()
-        stamps = _get_speech_timestamps(torch, model, x, threshold, min_speech_ms, min_silence_ms, pad_ms)
+        stamps = _get_speech_timestamps(
+            torch, model, x, threshold, min_speech_ms, min_silence_ms, pad_ms
+        )
     regions: list[tuple[int, int]] = []
     for s in stamps:
         start, end = int(s["start"]), min(int(s["end"]), len(x))
@@ -85,11 +89,3 @@ def _get_speech_timestamps(torch, model, x, threshold, min_speech_ms, min_silenc
             min_silence_duration_ms=min_silence_ms,
             speech_pad_ms=pad_ms,
         )
-
-
-def speech_mask(n_samples: int, regions: list[tuple[int, int]]) -> np.ndarray:
-    """A boolean per-sample mask of the regions."""
-    mask = np.zeros(n_samples, dtype=bool)
-    for s, e in regions:
-        mask[s:e] = True
-    return mask
