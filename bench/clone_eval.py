@@ -1,7 +1,7 @@
 """Voice-cloning quality benchmark: train on ≤60 s of each corpus speaker, then judge the clone.
 
     .venv/bin/python bench/clone_eval.py [--speakers librispeech-1688,ljspeech] [--max-minutes 10]
-                                         [--sentences 10] [--train-seconds 60] [--no-lora]
+                                         [--sentences 10] [--train-seconds 60] [--no-lora] [--no-lora-convs]
 
 For each English speaker of ``../shared/speech`` with ≥ 1 min of speech: the last clips (≥ 15 s,
 ≥ 2 clips) are held out as the reference, the first clips (whole clips, ≤ ``--train-seconds``) train
@@ -115,6 +115,7 @@ def train_one(args: argparse.Namespace) -> int:
 
     from ownvoice.config import get_paths, load_config
     from ownvoice.engine.clone import train_voice
+    from ownvoice.engine.clone.trainer import TrainOptions
     from ownvoice.voice_store import VoiceStore
 
     files = sorted(Path(args.train_one).glob("*.wav"))
@@ -139,6 +140,7 @@ def train_one(args: argparse.Namespace) -> int:
         "en",
         consent="benchmark: public-domain / CC BY corpus speaker",
         lora=not args.no_lora,
+        options=TrainOptions(lora_convs=args.lora_convs),
         max_minutes=args.max_minutes,
         config=load_config(),
         progress=progress,
@@ -180,7 +182,7 @@ def train_in_subprocess(
         f"clone {speaker}",
         "--max-minutes",
         str(args.max_minutes),
-    ] + (["--no-lora"] if args.no_lora else [])
+    ] + (["--no-lora"] if args.no_lora else []) + (["--lora-convs"] if args.lora_convs else ["--no-lora-convs"])
     env = {**os.environ, "OWNVOICE_HOME": str(home)}
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
@@ -341,7 +343,7 @@ def evaluate_speaker(
         "s_per_step": tr.get("s_per_step"),
         "val_initial": tr.get("val_initial"),
         "val_best": tr.get("val_best"),
-        "init": {k: tr.get("init", {}).get(k) for k in ("decoder_from", "predictor_from")},
+        "init": {k: (tr.get("init") or {}).get(k) for k in ("voice", "register")},
         "train_speech_s": tr.get("train_speech_s"),
         "rejected": tr.get("rejected"),
         "dropped_segments": len(tr.get("dropped_segments") or []),
@@ -365,6 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         "--train-seconds", type=float, default=60.0, help="training audio per speaker (whole clips)"
     )
     ap.add_argument("--no-lora", action="store_true", help="style fit only")
+    ap.add_argument(
+        "--lora-convs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="LoRA also on the decoder's non-dilated convs (default: on)",
+    )
     ap.add_argument(
         "--home", type=Path, default=Path("/tmp/ownvoice-bench"), help="bench OWNVOICE_HOME"
     )
@@ -456,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             "train_seconds": args.train_seconds,
             "sentences": len(sentences),
             "lora": not args.no_lora,
+            "lora_convs": args.lora_convs,
         },
         "baselines_design": {"similarity_real": 0.918, "similarity_stock": 0.603},
         "targets": {

@@ -116,7 +116,10 @@ def get_paths() -> Paths:
         base = Path(home).expanduser().resolve()
         return Paths(base / "config", base / "data", base / "cache", base / "logs", base / "run")
     dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
-    runtime = Path(dirs.user_runtime_dir) if sys.platform.startswith("linux") else Path(dirs.user_cache_dir) / "run"
+    # platformdirs warns and falls back to /tmp when XDG_RUNTIME_DIR is unset (containers, cron):
+    # keep the pid/lock files in our own cache dir then, quietly
+    linux_runtime = sys.platform.startswith("linux") and os.environ.get("XDG_RUNTIME_DIR")
+    runtime = Path(dirs.user_runtime_dir) if linux_runtime else Path(dirs.user_cache_dir) / "run"
     return Paths(
         Path(dirs.user_config_dir),
         Path(dirs.user_data_dir),

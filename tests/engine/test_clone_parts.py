@@ -230,3 +230,13 @@ def test_public_api_is_lazy_and_complete():
     assert clone.TrainOptions().rank == 8
     json.dumps(clone.TrainOptions().__dict__)  # the options are plain values (they go into reports)
     assert Path(clone.__file__).name == "__init__.py"
+
+
+def test_initial_voice_candidates_follow_the_speakers_register():
+    from ownvoice.engine.clone.style_init import candidates, register_of
+
+    names = ["jf_alpha", "jf_nezumi", "jm_kumo", "jf_tebukuro"]
+    assert register_of(98.0) == "m" and register_of(210.0) == "f" and register_of(0.0) is None
+    assert candidates(names, "m") == ["jm_kumo"]
+    assert candidates(names, "f") == ["jf_alpha", "jf_nezumi", "jf_tebukuro"]
+    assert candidates(names, None) == sorted(names)  # unvoiced recordings: every voice competes

@@ -40,7 +40,9 @@ class TrainOptions:
     """Hyper-parameters of one run (defaults measured on LibriSpeech/LJ speakers, 2 CPU cores)."""
 
     lora: bool = True
-    lora_convs: bool = False
+    # LoRA also on the decoder's non-dilated convs: on LibriSpeech 3005 (6-min budget) resemblyzer
+    # similarity 0.808 vs 0.757 for the style projections alone, WER 2.6 % vs 4.3 %, 0.96 % trainable
+    lora_convs: bool = True
     rank: int = 8
     lr_style: float = 0.01
     lr_lora: float = 1e-3
@@ -105,7 +107,7 @@ class Trainer:
     ) -> None:
         self.net = net
         self.data = data
-        self.opt_ = options
+        self.options = options
         self.folder = Path(folder)
         self.progress = progress
         self.cancel = cancel
@@ -138,7 +140,7 @@ class Trainer:
         self, e: Example, style: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Duration, F0 and energy losses of the predictor on one whole segment."""
-        o, net = self.opt_, self.net
+        o, net = self.options, self.net
         s = style[:, STYLE_SPLIT:]
         d = net.predictor.text_encoder(e.bert[None], s)
         x, _ = net.predictor.lstm(d)
@@ -156,7 +158,7 @@ class Trainer:
         self, e: Example, style: torch.Tensor, k0: int
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Mel + multi-resolution STFT loss of the decoder on frames [k0, k0 + crop) of ``e``."""
-        o, net = self.opt_, self.net
+        o, net = self.options, self.net
         k1 = min(k0 + o.crop_frames, e.n_frames)
         asr = net.align(e.t_en[None], e.durations)[:, :, k0:k1]
         audio = net.decode(asr, e.f0[None, 2 * k0 : 2 * k1], e.energy[None, 2 * k0 : 2 * k1], style)
@@ -166,7 +168,7 @@ class Trainer:
         return o.w_mel * l_mel + o.w_stft * l_stft, {"mel": l_mel.item(), "stft": l_stft.item()}
 
     def _crop_start(self, e: Example, rng: np.random.Generator) -> int:
-        return int(rng.integers(0, max(1, e.n_frames - self.opt_.crop_frames + 1)))
+        return int(rng.integers(0, max(1, e.n_frames - self.options.crop_frames + 1)))
 
     @torch.no_grad()
     def evaluate(
@@ -178,14 +180,14 @@ class Trainer:
         """Validation losses: prosody on each held-out segment, reconstruction on fixed crops."""
         examples = self.data.val if examples is None else examples
         s = (self.style if style is None else torch.as_tensor(style)).detach()[None]
-        crops = self.opt_.val_crops if crops is None else crops
+        crops = self.options.val_crops if crops is None else crops
         per = max(1, math.ceil(crops / max(len(examples), 1)))
         rec, pros, n_rec = 0.0, 0.0, 0
         parts: dict[str, float] = {}
         for e in examples:
             lp, pp = self.prosody_loss(e, s)
             pros += float(lp)
-            free = max(0, e.n_frames - self.opt_.crop_frames)
+            free = max(0, e.n_frames - self.options.crop_frames)
             for j in range(per):
                 if n_rec >= crops:
                     break
@@ -262,7 +264,7 @@ class Trainer:
             self.state["val_initial"] = [v.decoder, v.predictor]
         for g in GROUPS:
             best = self.state["best"][g]
-            if best is None or v.get(g) < best - self.opt_.min_improvement * abs(best):
+            if best is None or v.get(g) < best - self.options.min_improvement * abs(best):
                 self.state["best"][g] = v.get(g)
                 self.state["bad"][g] = 0
                 self._snapshot(g)
@@ -291,7 +293,7 @@ class Trainer:
 
         Call ``resume()`` first to continue from the folder's checkpoint.
         """
-        o = self.opt_
+        o = self.options
         max_steps = min(o.max_steps, steps) if steps is not None else o.max_steps
         if self.state["val_initial"] is None:
             v = self._validate()
