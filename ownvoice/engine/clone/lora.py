@@ -10,11 +10,14 @@ dilated convolutions are never chosen.
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 from torch import nn
 
 from ...errors import BadInput, MissingDependency
@@ -117,6 +120,64 @@ def load_merged(model: nn.Module, lora_dir: Path) -> nn.Module:
     return merged
 
 
+def adapter_key(lora_dir: Path) -> tuple[str, int, int]:
+    """Cache key of an adapter folder: its path and the adapter file's mtime and size.
+
+    A voice's folder is per version, so this is (voice id, version) plus a guard against edits.
+    """
+    lora_dir = Path(lora_dir).resolve()
+    try:
+        stat = (lora_dir / ADAPTER_FILE).stat()
+    except FileNotFoundError as e:
+        raise BadInput(f"{lora_dir} has no {ADAPTER_FILE}") from e
+    return (str(lora_dir), stat.st_mtime_ns, stat.st_size)
+
+
+def merged_weights(lora_dir: Path, base_weight) -> dict[str, np.ndarray]:
+    """The weights an adapter changes, merged as peft's ``merge_and_unload`` does, without torch.
+
+    ``base_weight(name)`` returns the base float32 weight of module ``name`` (e.g. from the fp32
+    safetensors). Returns ``{module name: merged weight}``; only plain LoRA (Linear, Conv1d) is
+    supported: DoRA or fan-in/fan-out adapters raise ``BadInput``.
+    """
+    from safetensors.numpy import load_file
+
+    lora_dir = Path(lora_dir)
+    try:
+        config = json.loads((lora_dir / "adapter_config.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(lora_dir / ADAPTER_FILE))
+    except Exception as e:  # OSError, JSON errors, safetensors' own error type
+        raise BadInput(f"{lora_dir} is not a readable LoRA adapter folder: {e}") from e
+    if config.get("use_dora") or config.get("fan_in_fan_out"):
+        raise BadInput(f"the LoRA adapter in {lora_dir} uses DoRA or fan-in/fan-out, which is not supported")
+    alpha_pattern = config.get("alpha_pattern") or {}
+    out: dict[str, np.ndarray] = {}
+    for key, a in tensors.items():
+        if not key.endswith(".lora_A.weight"):
+            continue
+        name = key.removeprefix("base_model.model.").removesuffix(".lora_A.weight")
+        b = tensors.get(key.replace(".lora_A.", ".lora_B."))
+        if b is None:
+            raise BadInput(f"the LoRA adapter in {lora_dir} has no lora_B for {name}")
+        rank = a.shape[0]
+        alpha = float(alpha_pattern.get(name, config.get("lora_alpha", rank)))
+        scale = alpha / math.sqrt(rank) if config.get("use_rslora") else alpha / rank
+        base = np.asarray(base_weight(name), dtype=np.float32)
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if base.ndim == 2 and a.ndim == 2:  # Linear: W + s * B A
+            delta = b64 @ a64
+        elif base.ndim == 3 and a.ndim == 3:  # Conv1d: A is (r, in, k), B is (out, r, 1)
+            delta = np.einsum("or,rik->oik", b64[:, :, 0], a64)
+        else:
+            raise BadInput(f"the LoRA adapter in {lora_dir} does not fit layer {name}")
+        if delta.shape != base.shape:
+            raise BadInput(f"the LoRA adapter in {lora_dir} does not fit layer {name}: {delta.shape} vs {base.shape}")
+        out[name] = (base + scale * delta).astype(np.float32)
+    if not out:
+        raise BadInput(f"the LoRA adapter in {lora_dir} holds no LoRA weights")
+    return out
+
+
 _MERGED: OrderedDict[tuple, nn.Module] = OrderedDict()
 _MERGED_LOCK = threading.Lock()
 
@@ -128,9 +189,8 @@ def apply_adapter(model: nn.Module, lora_dir: Path | None) -> nn.Module:
     """
     if lora_dir is None:
         return model
-    lora_dir = Path(lora_dir).resolve()
-    stat = (lora_dir / ADAPTER_FILE).stat()
-    key = (id(model), str(lora_dir), stat.st_mtime_ns, stat.st_size)
+    key = (id(model), *adapter_key(lora_dir))
+    lora_dir = Path(key[1])
     with _MERGED_LOCK:
         if key in _MERGED:
             _MERGED.move_to_end(key)

@@ -1,4 +1,5 @@
-"""Kokoro-82M in torch: the model (``model``), its weights import (``onnx_import``), the engine (``runtime``)."""
+"""Kokoro-82M: the torch model (``model``), its weights import (``onnx_import``), the torch engine
+(``runtime``), its fp32 ONNX export (``export``) and the fast onnxruntime engine (``fast``)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dsp import Stft, upsample_linear
+
 
 @dataclass(frozen=True)
 class KokoroConfig:
@@ -117,11 +119,12 @@ class AdaLayerNorm(nn.Module):
 
     def __init__(self, style_dim: int, channels: int) -> None:
         super().__init__()
+        self.channels = channels  # a static normalized shape keeps the ONNX export shape-free
         self.fc = nn.Linear(style_dim, 2 * channels)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        gamma, beta = self.fc(s).unsqueeze(1).chunk(2, dim=-1)
-        return (1 + gamma) * F.layer_norm(x, x.shape[-1:], eps=1e-5) + beta
+        gamma, beta = self.fc(s)[:, None].chunk(2, dim=2)
+        return (1 + gamma) * F.layer_norm(x, (self.channels,), eps=1e-5) + beta
 
 
 class AdaIN1d(nn.Module):
@@ -132,9 +135,10 @@ class AdaIN1d(nn.Module):
         self.fc = nn.Linear(style_dim, 2 * channels)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        gamma, beta = self.fc(s).unsqueeze(-1).chunk(2, dim=1)
+        # positive axes throughout: the ONNX tracer mis-resolves negative ones in this model
+        gamma, beta = self.fc(s)[:, :, None].chunk(2, dim=1)
         # instance norm and style affine folded into one per-channel scale/shift: one pass over x
-        var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)
+        var, mean = torch.var_mean(x, dim=2, keepdim=True, correction=0)
         scale = (1 + gamma) * torch.rsqrt(var + 1e-5)
         return torch.addcmul(beta - mean * scale, x, scale)
 
@@ -282,7 +286,8 @@ class ProsodyPredictor(nn.Module):
             f0 = block(f0, s)
         for block in self.N:
             n = block(n, s)
-        return self.F0_proj(f0).squeeze(1), self.N_proj(n).squeeze(1)
+        # [:, 0] rather than squeeze(1): the ONNX tracer turns squeeze into an If of unknown rank
+        return self.F0_proj(f0)[:, 0], self.N_proj(n)[:, 0]
 
 
 # ---------------------------------------------------------------- decoder (iSTFTNet)
@@ -305,55 +310,12 @@ class SineSource(nn.Module):
             rad = rad - torch.floor(rad)
             # phase advance per frame, integrated, then linearly interpolated to sample rate; in
             # float64 because it reaches ~1e6 rad for a 10 s sentence
-            phase = torch.cumsum(rad, dim=-1) * (2 * math.pi * hop)
-            phase = F.interpolate(phase, scale_factor=float(hop), mode="linear")
+            phase = torch.cumsum(rad, dim=2) * (2 * math.pi * hop)
+            phase = upsample_linear(phase, hop)
             sines = 0.1 * torch.sin(torch.remainder(phase, 2 * math.pi)).float()
-            voiced = (f0 > c.voiced_threshold).float().repeat_interleave(hop, dim=-1)
+            voiced = (f0 > c.voiced_threshold).float().repeat_interleave(hop, dim=1)
             sines = sines * voiced.unsqueeze(1)
-        return torch.tanh(self.linear(sines.transpose(1, 2))).squeeze(-1)
-
-
-def _hann(n: int) -> torch.Tensor:
-    return torch.hann_window(n, periodic=True, dtype=torch.float64)
-
-
-class Stft(nn.Module):
-    """STFT / inverse STFT as real convolutions (exportable, differentiable), n_fft 20, hop 5."""
-
-    def __init__(self, n_fft: int, hop: int, gain: float) -> None:
-        super().__init__()
-        self.n_fft, self.hop, self.gain = n_fft, hop, gain
-        bins = n_fft // 2 + 1
-        n = torch.arange(n_fft, dtype=torch.float64)
-        k = torch.arange(bins, dtype=torch.float64)
-        ang = 2 * math.pi * k[:, None] * n[None, :] / n_fft
-        win = _hann(n_fft)
-        fwd = torch.cat([torch.cos(ang) * win, -torch.sin(ang) * win])  # [2*bins, n_fft]
-        # one-sided inverse DFT: bins 1..N/2-1 count twice; synthesis window applied here too
-        wt = torch.full((bins,), 2.0, dtype=torch.float64)
-        wt[0] = wt[-1] = 1.0
-        inv = torch.cat([torch.cos(ang) * wt[:, None], -torch.sin(ang) * wt[:, None]]) * win / n_fft
-        self.register_buffer("forward_basis", fwd.float().unsqueeze(1), persistent=False)
-        self.register_buffer("inverse_basis", inv.float().unsqueeze(1), persistent=False)
-        self.register_buffer("window_sq", (win**2).float().view(1, 1, -1), persistent=False)
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """[B, L] → magnitude and phase, each [B, n_fft/2+1, L/hop + 1] (centered, reflect pad)."""
-        pad = self.n_fft // 2
-        x = F.pad(x.unsqueeze(1), (pad, pad), mode="reflect")
-        spec = F.conv1d(x, self.forward_basis, stride=self.hop)
-        re, im = spec.chunk(2, dim=1)
-        return torch.sqrt(re * re + im * im), torch.atan2(im, re)
-
-    def inverse(self, mag: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
-        """Magnitude and phase [B, bins, frames] → [B, (frames-1)*hop] samples."""
-        spec = torch.cat([mag * torch.cos(phase), mag * torch.sin(phase)], dim=1)
-        y = F.conv_transpose1d(spec, self.inverse_basis, stride=self.hop)
-        ones = torch.ones(1, 1, spec.shape[-1], device=y.device, dtype=y.dtype)
-        env = F.conv_transpose1d(ones, self.window_sq, stride=self.hop)
-        pad = self.n_fft // 2
-        y = y[..., pad:-pad] / env[..., pad:-pad].clamp_min(1e-8)
-        return self.gain * y.squeeze(1)
+        return torch.tanh(self.linear(sines.transpose(1, 2)))[:, :, 0]
 
 
 class Generator(nn.Module):
@@ -485,7 +447,7 @@ class KokoroModel(nn.Module):
         self.decoder = Decoder(c)
 
     @classmethod
-    def from_state_dict(cls, state_dict: Mapping[str, torch.Tensor], config: KokoroConfig | None = None) -> "KokoroModel":
+    def from_state_dict(cls, state_dict: Mapping[str, torch.Tensor], config: KokoroConfig | None = None) -> KokoroModel:
         """A frozen model in eval mode around ``state_dict``'s tensors (assigned, not copied)."""
         with _skip_random_init():
             model = cls(config)

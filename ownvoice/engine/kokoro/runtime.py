@@ -121,11 +121,49 @@ def select_style(style, n_tokens: int) -> np.ndarray:
     return row
 
 
-class KokoroEngine:
-    """Phonemes + style → 24 kHz audio with the fp32 torch Kokoro-82M (loaded once, lazily)."""
+def token_ids(
+    phonemes: str, vocab: dict[str, int], max_tokens: int = MAX_TOKENS, unknown: Literal["error", "skip"] = "error"
+) -> list[int]:
+    """Token ids of ``phonemes`` (no boundary zeros); unknown symbols raise or are skipped."""
+    if not isinstance(phonemes, str):
+        raise BadInput(f"phonemes must be a string, got {type(phonemes).__name__}")
+    bad = sorted({c for c in phonemes if c not in vocab})
+    if bad:
+        if unknown != "skip":
+            raise BadInput(f"symbols outside the phoneme vocabulary: {''.join(bad)!r} ({', '.join(map(ascii, bad))})")
+        _LOGGER.warning("skipping %d symbols outside the phoneme vocabulary: %s", len(bad), ascii(bad))
+    ids = [vocab[c] for c in phonemes if c in vocab]
+    if len(ids) > max_tokens:
+        raise BadInput(f"{len(ids)} phonemes in one piece; the model takes at most {max_tokens}: split it")
+    return ids
+
+
+def check_speed(speed) -> float:
+    """``speed`` as a float in ``SPEED_RANGE`` (else ``BadInput``)."""
+    try:
+        speed = float(speed)
+    except (TypeError, ValueError) as e:
+        raise BadInput(f"speed must be a number, got {speed!r}") from e
+    if not (math.isfinite(speed) and SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]):
+        raise BadInput(f"speed must be between {SPEED_RANGE[0]} and {SPEED_RANGE[1]}, got {speed}")
+    return speed
+
+
+class Runtime:
+    """What every Kokoro runtime shares: output rate, context length, phoneme → token ids."""
 
     sample_rate = SAMPLE_RATE
     max_tokens = MAX_TOKENS
+    _vocab: dict[str, int]  # each runtime sets it in __init__ and fills it in load()
+
+    def tokens(self, phonemes: str, unknown: Literal["error", "skip"] = "error") -> list[int]:
+        """Token ids of ``phonemes`` (without the boundary zeros)."""
+        return token_ids(phonemes, self._vocab or phoneme_vocab(), self.max_tokens, unknown)
+
+
+class KokoroEngine(Runtime):
+    """Phonemes + style → 24 kHz audio with the fp32 torch Kokoro-82M (loaded once, lazily)."""
+
     name = "kokoro-82m-torch"
     version = "1.0+ov1"  # bump when the audio for the same input changes
 
@@ -136,7 +174,7 @@ class KokoroEngine:
         self._vocab: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def load(self) -> "KokoroEngine":
+    def load(self) -> KokoroEngine:
         """Verify/convert the weights if needed and build the model (idempotent, thread-safe)."""
         with self._lock:
             if self._model is None:
@@ -156,21 +194,6 @@ class KokoroEngine:
         """The shared, frozen ``KokoroModel`` (deep-copy it before adapting or training)."""
         return self.load()._model
 
-    def tokens(self, phonemes: str, unknown: Literal["error", "skip"] = "error") -> list[int]:
-        """Token ids of ``phonemes`` (without the boundary zeros)."""
-        if not isinstance(phonemes, str):
-            raise BadInput(f"phonemes must be a string, got {type(phonemes).__name__}")
-        vocab = self._vocab or phoneme_vocab()
-        bad = sorted({c for c in phonemes if c not in vocab})
-        if bad:
-            if unknown != "skip":
-                raise BadInput(f"symbols outside the phoneme vocabulary: {''.join(bad)!r} ({', '.join(map(ascii, bad))})")
-            _LOGGER.warning("skipping %d symbols outside the phoneme vocabulary: %s", len(bad), ascii(bad))
-        ids = [vocab[c] for c in phonemes if c in vocab]
-        if len(ids) > self.max_tokens:
-            raise BadInput(f"{len(ids)} phonemes in one piece; the model takes at most {self.max_tokens}: split it")
-        return ids
-
     def synthesize(
         self,
         phonemes: str,
@@ -183,12 +206,7 @@ class KokoroEngine:
         import torch
 
         self.load()
-        try:
-            speed = float(speed)
-        except (TypeError, ValueError) as e:
-            raise BadInput(f"speed must be a number, got {speed!r}") from e
-        if not (math.isfinite(speed) and SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]):
-            raise BadInput(f"speed must be between {SPEED_RANGE[0]} and {SPEED_RANGE[1]}, got {speed}")
+        speed = check_speed(speed)
         ids = self.tokens(phonemes, unknown)
         if not ids:
             return SynthOutput(np.zeros(0, np.float32), np.zeros(0, np.int64))

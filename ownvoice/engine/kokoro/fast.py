@@ -1,0 +1,172 @@
+"""Fast inference: our fp32 Kokoro model exported to ONNX (``export``) run by onnxruntime.
+
+Same contract as ``runtime.KokoroEngine.synthesize`` (audio + durations), plus ``adapter``: a
+voice's peft LoRA folder. One exported file serves every voice: a LoRA voice gets its own
+onnxruntime sessions in which the weights its adapter changes are replaced, merged, with
+``SessionOptions.add_initializer``; onnxruntime then optimizes them like any constant. Those
+sessions are cached per adapter (voice id + version) in a small LRU, so memory stays bounded.
+The stock model's sessions are shared by every voice without an adapter. torch is imported only
+to export (once per machine) and never on the inference path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ...audio_constants import HOP
+from .. import weights
+from . import export
+from .runtime import Runtime, SynthOutput, check_speed, phoneme_vocab, select_style
+
+_LOGGER = logging.getLogger(__name__)
+
+ADAPTED_SESSIONS = 2  # LoRA voices kept warm (each holds a copy of the weights, ~350 MB)
+
+
+def session_options(threads: int):
+    """onnxruntime options used for every Kokoro session here (and by the bench)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Busy-waiting workers burn the cores that other work on a shared laptop (or our own second
+    # thread) needs; on a loaded 2-core machine spinning made small ops many times slower.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+@dataclass
+class _Sessions:
+    encode: object
+    decode: object
+    keep: list  # OrtValues whose memory the sessions use (must outlive them)
+
+
+class FastKokoroEngine(Runtime):
+    """Phonemes + style (+ LoRA adapter) → 24 kHz audio with the fp32 ONNX graphs."""
+
+    name = "kokoro-82m-fp32-onnx"
+    version = f"1.0+{export.EXPORT_VERSION}"
+
+    def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.cache_dir = cache_dir
+        self._paths: dict[str, Path] | None = None
+        self._base: _Sessions | None = None
+        self._adapted: OrderedDict[tuple, _Sessions] = OrderedDict()
+        self._vocab: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # ---- sessions ------------------------------------------------------------------------------
+    def load(self) -> FastKokoroEngine:
+        """Export (first time on this machine) and open the stock sessions; idempotent."""
+        with self._lock:
+            if self._base is None:
+                self._vocab = phoneme_vocab()
+                self._paths = export.onnx_graphs(self.cache_dir)
+                self._base = self._open({})
+        return self
+
+    def _open(self, overrides: dict[str, np.ndarray]) -> _Sessions:
+        import onnxruntime as ort
+
+        assert self._paths is not None
+        keep: list = []
+        sessions = []
+        names = export.initializer_names(self.cache_dir)
+        for graph in export.GRAPHS:
+            opts = session_options(self.threads)
+            for name, value in overrides.items():
+                if name in names[graph]:
+                    value = np.ascontiguousarray(value, dtype=np.float32)
+                    if value.shape != names[graph][name]:  # e.g. a conv rewritten by convs_as_2d
+                        from ...errors import BadInput
+
+                        raise BadInput(f"the fast runtime cannot override {name} {names[graph][name]}")
+                    ov = ort.OrtValue.ortvalue_from_numpy(value)
+                    opts.add_initializer(name, ov)
+                    keep.append(ov)
+            sessions.append(
+                ort.InferenceSession(str(self._paths[graph]), sess_options=opts, providers=["CPUExecutionProvider"])
+            )
+        return _Sessions(sessions[0], sessions[1], keep)
+
+    def _sessions(self, adapter: Path | None) -> _Sessions:
+        self.load()
+        if adapter is None:
+            assert self._base is not None
+            return self._base
+        from ..clone.lora import adapter_key, merged_weights
+
+        key = adapter_key(adapter)
+        with self._lock:
+            if key in self._adapted:
+                self._adapted.move_to_end(key)
+                return self._adapted[key]
+        merged = merged_weights(Path(key[0]), self._base_weight)
+        overrides = {f"{export.PREFIX}{name}.weight": w for name, w in merged.items()}
+        known = set().union(*(n.keys() for n in export.initializer_names(self.cache_dir).values()))
+        missing = sorted(set(overrides) - known)
+        if missing:
+            from ...errors import BadInput
+
+            raise BadInput(f"the LoRA adapter in {key[0]} adapts layers the model does not have: {missing[:3]}")
+        sessions = self._open(overrides)
+        with self._lock:
+            self._adapted[key] = sessions
+            while len(self._adapted) > ADAPTED_SESSIONS:
+                self._adapted.popitem(last=False)
+        _LOGGER.info("opened sessions for LoRA adapter %s (%d weights overridden)", key[0], len(overrides))
+        return sessions
+
+    def _base_weight(self, module: str) -> np.ndarray:
+        from safetensors import safe_open
+
+        with safe_open(str(weights.state_dict_path(self.cache_dir)), framework="numpy") as f:
+            try:
+                return f.get_tensor(f"{module}.weight")
+            except Exception as e:  # safetensors raises its own error type for a missing key
+                from ...errors import BadInput
+
+                raise BadInput(f"the model has no layer {module!r} for a LoRA adapter") from e
+
+    def clear_adapters(self) -> None:
+        """Drop the cached LoRA sessions (e.g. after a voice was deleted or retrained)."""
+        with self._lock:
+            self._adapted.clear()
+
+    # ---- synthesis -----------------------------------------------------------------------------
+    def synthesize(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
+                   unknown: Literal["error", "skip"] = "error") -> SynthOutput:
+        """Speak one phoneme string; ``adapter`` is a voice's LoRA folder (None: stock weights)."""
+        speed = check_speed(speed)
+        ids = self.tokens(phonemes, unknown)
+        if not ids:
+            return SynthOutput(np.zeros(0, np.float32), np.zeros(0, np.int64))
+        ref = select_style(style, len(ids))[None]
+        s = self._sessions(adapter)
+        duration, d, t_en = s.encode.run(
+            None,
+            {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": ref,
+             "speed": np.array([speed], dtype=np.float32)},
+        )
+        # round half to even and at least one frame per token, as KokoroModel.round_durations
+        dur = np.maximum(np.round(duration[0]), 1).astype(np.int64)
+        audio = s.decode.run(
+            None,
+            {"d": np.repeat(d.transpose(0, 2, 1), dur, axis=2), "t_en": np.repeat(t_en, dur, axis=2), "style": ref},
+        )[0].reshape(-1)
+        if not np.isfinite(audio).all():
+            raise RuntimeError("the model produced non-finite audio")  # a bug, not bad input
+        return SynthOutput(np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False), dur, HOP)

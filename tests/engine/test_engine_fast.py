@@ -1,0 +1,125 @@
+"""The fast path (our fp32 model exported to ONNX, under onnxruntime) against the torch model.
+
+Both are the same fp32 weights, so the bar is far tighter than the int8 parity test: durations
+equal on >= 95 % of tokens (measured 100 %), and a log-mel L1 <= 0.02 (measured 0.0014-0.002;
+int8 vs torch is 0.11-0.13, another voice ~1.0). The export runs at most once per test session
+(the models cache is shared under the session's base temp) and is verified by its manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SENTENCES = {
+    "en": "həlˈO wˈɜɹld, ˌI ɹˈɛd ðə bˈʊk jˈɛstəɹdˌA.",
+    "ja": "koɲɲiʨiβa, kʲoː βa joi teŋkʲi desɨ.",
+    "zh": "ni↓xau↓, ʨi→ntʰjɛ→ntʰjɛ→nʨʰi↘ xə↓n xau↓.",
+    "long": " ".join(["ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˈOvəɹ ðə lˈAzi dˈɔɡ."] * 8),
+}
+
+
+def _log_mel(audio: np.ndarray) -> np.ndarray:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_parity import _log_mel as log_mel
+
+    return log_mel(audio)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "kokoro-models"
+
+
+@pytest.fixture(scope="module")
+def engines(models):
+    from ownvoice.engine.kokoro.fast import FastKokoroEngine
+    from ownvoice.engine.kokoro.runtime import KokoroEngine
+
+    return FastKokoroEngine(threads=2, cache_dir=models).load(), KokoroEngine(threads=2, cache_dir=models).load()
+
+
+@pytest.mark.parametrize("key", list(SENTENCES))
+def test_fast_path_matches_the_torch_model(engines, key):
+    from ownvoice.engine.kokoro.runtime import stock_voices
+
+    fast, torch_engine = engines
+    style = stock_voices()["jf_alpha"]
+    a = fast.synthesize(SENTENCES[key], style)
+    b = torch_engine.synthesize(SENTENCES[key], style)
+    assert (a.durations == b.durations).mean() >= 0.95
+    assert len(a.audio) == a.durations.sum() * a.hop
+    if len(a.audio) == len(b.audio):
+        assert float(np.abs(_log_mel(a.audio) - _log_mel(b.audio)).mean()) <= 0.02
+
+
+def test_speed_changes_the_length_on_the_fast_path_too(engines):
+    from ownvoice.engine.kokoro.runtime import stock_voices
+
+    fast, _ = engines
+    style = stock_voices()["jf_alpha"]
+    normal = fast.synthesize(SENTENCES["en"], style).audio
+    quick = fast.synthesize(SENTENCES["en"], style, speed=1.5).audio
+    assert 0.5 * len(normal) < len(quick) < 0.85 * len(normal)
+
+
+def test_export_is_cached_verified_and_reused(engines, models, monkeypatch):
+    from ownvoice.engine.kokoro import export
+    from ownvoice.hashing import sha256_file
+
+    manifest = json.loads((models / f"kokoro-v1.0-fp32.{export.EXPORT_VERSION}.onnx.json").read_text())
+    for graph in export.GRAPHS:
+        path = models / export.graph_file(graph)
+        assert sha256_file(path) == manifest["sha256"][graph]
+        assert any(n.endswith(".fc.weight") for n in manifest["initializers"][graph])
+
+    def no_export(*_a, **_k):
+        raise AssertionError("the cached export must be reused")
+
+    monkeypatch.setattr(export, "export", no_export)
+    assert export.onnx_graphs(models)["decode"].exists()
+
+
+def test_every_lora_target_is_an_overridable_initializer(engines):
+    from ownvoice.engine.clone.lora import target_modules
+    from ownvoice.engine.kokoro import export
+
+    fast, torch_engine = engines
+    names = set().union(*(n.keys() for n in export.initializer_names(fast.cache_dir).values()))
+    targets = target_modules(torch_engine.model, convs=True)
+    missing = [t for t in targets if f"{export.PREFIX}{t}.weight" not in names]
+    assert targets and not missing
+
+
+def test_auto_backend_falls_back_to_torch_when_the_fast_path_fails(models, monkeypatch):
+    from ownvoice.engine import make_engine
+    from ownvoice.engine.kokoro import fast
+
+    def broken(self):
+        raise RuntimeError("onnxruntime is broken here")
+
+    monkeypatch.setattr(fast.FastKokoroEngine, "load", broken)
+    engine = make_engine("auto", threads=2, cache_dir=models)
+    assert engine.name == "kokoro-82m-torch"
+    with pytest.raises(RuntimeError):
+        make_engine("fast", threads=2, cache_dir=models)
+
+
+def test_graphs_of_other_export_versions_are_removed(tmp_path):
+    from ownvoice.engine.kokoro import export
+
+    keep = [tmp_path / export.graph_file(g) for g in export.GRAPHS]
+    keep += [p.with_name(p.name + ".verified.json") for p in keep]
+    keep += [tmp_path / "kokoro-v1.0-fp32.ov1.safetensors", tmp_path / "kokoro-v1.0.int8.onnx"]
+    old = [tmp_path / "kokoro-v1.0-fp32.ov0.decode.onnx", tmp_path / "kokoro-v1.0-fp32.ov0.decode.onnx.verified.json",
+           tmp_path / "kokoro-v1.0-fp32.ov0.onnx.json"]
+    for p in keep + old:
+        p.write_bytes(b"x")
+    assert sorted(export.remove_stale(tmp_path)) == sorted(old)
+    assert all(p.exists() for p in keep) and not any(p.exists() for p in old)
