@@ -53,6 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("torch_threads", 0, "CPU threads for the model; 0 picks a sensible number."),
     Setting("consent", "", "Standing consent statement used by training when none is given."),
     Setting("train_max_minutes", 10.0, "Wall-time budget of one training run, in minutes."),
+    Setting(
+        "train_max_steps",
+        0,
+        "Most optimisation steps of one training run; 0 leaves it to the time budget and early"
+        " stopping (a small value makes a quick trial run).",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -23,8 +23,54 @@ _LOGGER = logging.getLogger(__name__)
 
 SPEED_RANGE = (0.5, 2.0)
 SENTENCE_GAP = 0.12  # seconds of silence between sentences
-FIRST_CHUNK_CHARS = 80  # a longer first sentence is cut at a clause so audio starts sooner
-_CLAUSE_RE = re.compile(r"[,;:、，；：]\s*")
+# Latency: an uncached first sentence is said in two parts, its first few words alone first, so
+# the first audio is ready after synthesizing about a second of speech instead of the whole
+# sentence. Short heads sound clipped, long ones delay the start: 3-6 words, cut at a clause
+# mark when one is that close, else before a function word, else after HEAD_WORDS words.
+HEAD_WORDS = 4
+HEAD_MAX_WORDS = 6
+TAIL_MIN_WORDS = 3  # a shorter rest is not worth a second model call
+CJK_HEAD_MAX_CHARS = 12  # CJK has no spaces: cut only at a clause mark this close to the start
+_CLAUSE_END = tuple(",;:—–、，；：")
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "so",
+        "yet",
+        "for",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "as",
+        "that",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "while",
+        "because",
+        "if",
+        "than",
+        "then",
+    ]
+)
+_WORD_RE = re.compile(r"\S+")
+_CJK_CLAUSE_RE = re.compile(r"[、，；：,;:]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +84,8 @@ class SentenceAudio:
     end: int
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
+    part: int = 0  # 0, or 1 for the rest of a sentence whose first words came alone (same index)
+    last: bool = True  # False when more audio of the same sentence follows
 
 
 @dataclass(frozen=True)
@@ -72,6 +120,7 @@ class ScriptSentence:
     start: int
     end: int
     pause_after: float = 0.0
+    heading: str | None = None  # the Markdown heading the sentence is under (None for plain text)
 
 
 def check_speed(speed: float) -> float:
@@ -133,7 +182,9 @@ class Speaker:
             return self._cache
 
     # ---- text → script -----------------------------------------------------------------------
-    def script(self, text: str, markdown: bool = False, rules=None, lang: str = "auto") -> list[ScriptSentence]:
+    def script(
+        self, text: str, markdown: bool = False, rules=None, lang: str = "auto"
+    ) -> list[ScriptSentence]:
         """Split text (or Markdown) into speakable sentences with source offsets."""
         if not isinstance(text, str):
             raise BadInput("text must be a string")
@@ -141,7 +192,9 @@ class Speaker:
         if len(text) > limit:
             from .errors import TooLarge
 
-            raise TooLarge(f"text is {len(text)} characters; the limit is {limit} (setting max_text_chars)")
+            raise TooLarge(
+                f"text is {len(text)} characters; the limit is {limit} (setting max_text_chars)"
+            )
         check_lang(lang)
         if markdown:
             from .notes import build_script
@@ -150,8 +203,15 @@ class Speaker:
             for s in build_script(text, rules):
                 if s.text.strip():
                     out.append(
-                        ScriptSentence(len(out), s.text, lang if lang != "auto" else s.lang, s.start, s.end,
-                                       float(getattr(s, "pause_after", 0.0) or 0.0))
+                        ScriptSentence(
+                            len(out),
+                            s.text,
+                            lang if lang != "auto" else s.lang,
+                            s.start,
+                            s.end,
+                            float(getattr(s, "pause_after", 0.0) or 0.0),
+                            getattr(s, "heading", None),
+                        )
                     )
             return out
         from .engine.g2p import detect_lang
@@ -177,11 +237,18 @@ class Speaker:
             return self.store.builtins.default_for(lang if lang in ("en", "zh", "ja") else "en")
         return self.store.find(name)
 
-    def synthesize_sentence(self, text: str, lang: str, voice, speed: float = 1.0) -> np.ndarray:
-        """Audio for one sentence, from the cache when the same words were said before."""
+    def _key(self, text: str, lang: str, voice, speed: float) -> str:
         from .notes.cache import cache_key
 
-        key = cache_key(text, lang, voice.id, voice.version, self.engine_version, speed)
+        return cache_key(text, lang, voice.id, voice.version, self.engine_version, speed)
+
+    def is_cached(self, text: str, lang: str, voice, speed: float = 1.0) -> bool:
+        """Whether this sentence's audio is in the cache (no model call needed)."""
+        return self._key(text, lang, voice, speed) in self.cache
+
+    def synthesize_sentence(self, text: str, lang: str, voice, speed: float = 1.0) -> np.ndarray:
+        """Audio for one sentence, from the cache when the same words were said before."""
+        key = self._key(text, lang, voice, speed)
         hit = self.cache.get(key)
         if hit is not None:
             return hit[0] if isinstance(hit, tuple) else hit
@@ -212,64 +279,142 @@ class Speaker:
         markdown: bool = False,
         rules=None,
         cancelled: Callable[[], bool] | None = None,
+        split_first: bool = False,
     ) -> Iterator[SentenceAudio]:
-        """Yield each sentence's audio as soon as it is ready (first one cut short for latency)."""
+        """Yield each sentence's audio as soon as it is ready.
+
+        With ``split_first`` (streamed answers), an uncached first sentence comes in two chunks
+        with the same ``index``: its first few words (``part`` 0, ``last`` False), then the rest
+        (``part`` 1), so audio starts sooner. Buffered answers gain nothing from the cut and
+        would only hear the seam, so it is off by default.
+        """
         speed = check_speed(speed)
         sentences = self.script(text, markdown=markdown, rules=rules, lang=lang)
         voices: dict[str, object] = {}
-        for s in _split_first(sentences, text):
+        for n, s in enumerate(sentences):
             if cancelled and cancelled():
                 return
             v = voices.get(s.lang)
             if v is None:
                 v = voices[s.lang] = self.resolve_voice(voice, s.lang)
-            audio = self.synthesize_sentence(s.text, s.lang, v, speed)
-            yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio)
+            parts = [(s.text, s.start, s.end)]
+            if split_first and n == 0 and not self.is_cached(s.text, s.lang, v, speed):
+                parts = split_head(s, text) or parts
+            for p, (piece, start, end) in enumerate(parts):
+                if p and cancelled and cancelled():
+                    return
+                audio = self.synthesize_sentence(piece, s.lang, v, speed)
+                yield SentenceAudio(
+                    s.index, piece, s.lang, start, end, audio, part=p, last=p == len(parts) - 1
+                )
 
-    def speak(self, text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0,
-              markdown: bool = False, rules=None) -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str = "default",
+        lang: str = "auto",
+        speed: float = 1.0,
+        markdown: bool = False,
+        rules=None,
+    ) -> Speech:
         """Synthesize all of ``text``; returns samples plus per-sentence timings."""
-        parts: list[np.ndarray] = []
-        timings: list[SentenceTiming] = []
-        pos = 0
-        gap = np.zeros(int(SENTENCE_GAP * SAMPLE_RATE), dtype=np.float32)
+        builder = SpeechBuilder()
         for chunk in self.stream(text, voice, lang, speed, markdown, rules):
-            if parts:
-                parts.append(gap)
-                pos += len(gap)
-            t0 = pos / SAMPLE_RATE
-            parts.append(chunk.samples)
-            pos += len(chunk.samples)
-            timings.append(SentenceTiming(chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end,
-                                          t0, pos / SAMPLE_RATE))
-        if not timings:
+            builder.add(chunk)
+        return builder.build()
+
+
+class SpeechBuilder:
+    """Joins streamed chunks into one ``Speech``: a gap between sentences, none between the parts
+    of one sentence, and one timing per sentence (the parts of a split sentence merged)."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.timings: list[SentenceTiming] = []
+        self.samples = 0
+        self.spoken = 0  # samples of speech, gaps excluded
+        self._gap = np.zeros(int(SENTENCE_GAP * SAMPLE_RATE), dtype=np.float32)
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    def add(self, chunk: SentenceAudio) -> None:
+        audio = np.asarray(chunk.samples, dtype=np.float32)
+        self.spoken += len(audio)
+        if chunk.part and self.timings and self.timings[-1].index == chunk.index:
+            prev = self.timings[-1]
+            self.parts.append(audio)
+            self.samples += len(audio)
+            self.timings[-1] = SentenceTiming(
+                prev.index,
+                f"{prev.text} {chunk.text}",
+                prev.lang,
+                prev.start,
+                chunk.end,
+                prev.t0,
+                self.seconds,
+            )
+            return
+        if self.parts:
+            self.parts.append(self._gap)
+            self.samples += len(self._gap)
+        t0 = self.seconds
+        self.parts.append(audio)
+        self.samples += len(audio)
+        self.timings.append(
+            SentenceTiming(
+                chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end, t0, self.seconds
+            )
+        )
+
+    def build(self) -> Speech:
+        if not self.timings or not self.spoken:  # e.g. only punctuation or emoji: no phonemes
             raise BadInput("nothing to say: the text has no speakable words")
-        samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        return Speech(samples.astype(np.float32, copy=False), SAMPLE_RATE, timings)
+        samples = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+        return Speech(samples.astype(np.float32, copy=False), SAMPLE_RATE, self.timings)
 
 
-def _split_first(sentences: list[ScriptSentence], source: str) -> list[ScriptSentence]:
-    """Cut a long first sentence at its first clause boundary so the first audio comes sooner."""
-    if not sentences or len(sentences[0].text) <= FIRST_CHUNK_CHARS:
-        return sentences
-    first = sentences[0]
-    m = None
-    for m in _CLAUSE_RE.finditer(first.text):
-        if m.end() >= 20:
-            break
-    if m is None or m.end() < 20 or m.end() >= len(first.text) - 10:
-        return sentences
-    cut = m.end()
-    head = first.text[:cut].strip()
-    tail = first.text[cut:].strip()
-    # Offsets: map the cut back into the source span when the text is a verbatim slice.
-    src = source[first.start:first.end]
-    off = src.find(first.text[cut:].strip()) if tail else -1
-    mid = first.start + off if off > 0 else first.end
-    a = ScriptSentence(0, head, first.lang, first.start, mid)
-    b = ScriptSentence(1, tail, first.lang, mid, first.end, first.pause_after)
-    rest = [ScriptSentence(s.index + 1, s.text, s.lang, s.start, s.end, s.pause_after) for s in sentences[1:]]
-    return [a, b, *rest]
+def split_head(sentence: ScriptSentence, source: str) -> list[tuple[str, int, int]] | None:
+    """The sentence as (head, rest) pieces with source offsets, or None when not worth cutting.
+
+    The head is the first few words, cut at a clause mark, before a function word, or after
+    ``HEAD_WORDS`` words; CJK text only at a clause mark near the start.
+    """
+    text = sentence.text
+    cut = _cjk_cut(text) if sentence.lang in ("zh", "ja") else _word_cut(text)
+    if cut is None:
+        return None
+    head, rest = text[:cut].strip(), text[cut:].strip()
+    if not head or not rest:
+        return None
+    # Offsets: map the cut into the source span when the rest is a verbatim slice of it
+    # (Markdown may have rewritten the text; then the head keeps the whole span).
+    span = source[sentence.start : sentence.end]
+    off = span.rfind(rest)
+    mid = sentence.start + off if off > 0 else sentence.end
+    return [(head, sentence.start, mid), (rest, mid, sentence.end)]
+
+
+def _word_cut(text: str) -> int | None:
+    words = list(_WORD_RE.finditer(text))
+    if len(words) < HEAD_WORDS + TAIL_MIN_WORDS:
+        return None
+    limit = min(HEAD_MAX_WORDS, len(words) - TAIL_MIN_WORDS)
+    for i in range(1, limit):  # a clause mark after the 2nd..6th word
+        if words[i].group().endswith(_CLAUSE_END):
+            return words[i].end()
+    for i in range(HEAD_WORDS - 1, limit):  # before a function word: a phrase starts there
+        if words[i].group().lower().strip("\"'“‘([") in _FUNCTION_WORDS:
+            return words[i - 1].end()
+    return words[min(HEAD_WORDS, limit) - 1].end()
+
+
+def _cjk_cut(text: str) -> int | None:
+    m = _CJK_CLAUSE_RE.search(text, 2, CJK_HEAD_MAX_CHARS + 1)
+    if m is None or len(text) - m.end() < 4:
+        return None
+    return m.end()
 
 
 _DEFAULT: Speaker | None = None
@@ -289,6 +434,8 @@ def speak(text: str, voice: str = "default", lang: str = "auto", speed: float = 
     return default_speaker().speak(text, voice=voice, lang=lang, speed=speed)
 
 
-def stream(text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0) -> Iterator[SentenceAudio]:
+def stream(
+    text: str, voice: str = "default", lang: str = "auto", speed: float = 1.0
+) -> Iterator[SentenceAudio]:
     """Yield sentence audio as each is ready, with the default ``Speaker``."""
     return default_speaker().stream(text, voice=voice, lang=lang, speed=speed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,14 +14,23 @@ from aiohttp import web
 from .. import audio_io
 from ..audio_constants import SAMPLE_RATE
 from ..errors import BadInput, TooLarge
-from ..speech import SENTENCE_GAP, SPEED_RANGE, SentenceTiming, Speech
+from ..speech import SENTENCE_GAP, SPEED_RANGE, SentenceAudio, Speech, SpeechBuilder
 from .body import get_bool, get_choice, get_number, get_rules, get_str
 from .utf16 import Utf16Offsets
 
 LANGS = ("auto", "en", "zh", "ja")
 SPEAK_FORMATS = ("wav", "json", "ndjson", "flac", "ogg", "opus", "mp3", "pcm")
+_STRUCTURED = {"json": "application/json", "ndjson": "application/x-ndjson"}
 # Non-streamed answers hold all audio in memory; longer texts must use ndjson (or be split).
 MAX_RESPONSE_SECONDS = 1800.0
+
+
+def content_types(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The content types answers in ``formats`` carry, in order and without repeats.
+
+    For the OpenAPI document: a route whose 'format' picks the answer declares all of them.
+    """
+    return tuple(dict.fromkeys(_STRUCTURED.get(f) or audio_io.mime_type(f) for f in formats))
 
 
 @dataclass(frozen=True)
@@ -62,30 +72,15 @@ def synthesize(
     max_seconds: float = MAX_RESPONSE_SECONDS,
 ) -> Speech:
     """All of the text as one ``Speech`` with sentence timings, refusing past ``max_seconds``."""
-    parts: list[np.ndarray] = []
-    timings: list[SentenceTiming] = []
-    gap = np.zeros(int(SENTENCE_GAP * SAMPLE_RATE), dtype=np.float32)
-    pos = 0
+    builder = SpeechBuilder()
     for chunk in speaker.stream(p.text, p.voice, p.lang, p.speed, p.markdown, p.rules, cancelled):
-        if parts:
-            parts.append(gap)
-            pos += len(gap)
-        t0 = pos / SAMPLE_RATE
-        parts.append(np.asarray(chunk.samples, dtype=np.float32))
-        pos += len(chunk.samples)
-        if pos / SAMPLE_RATE > max_seconds:
+        builder.add(chunk)
+        if builder.seconds > max_seconds:
             raise TooLarge(
                 f"the speech would be longer than {max_seconds:.0f} s; ask for format 'ndjson' "
                 "(streamed per sentence) or send less text"
             )
-        timings.append(
-            SentenceTiming(
-                chunk.index, chunk.text, chunk.lang, chunk.start, chunk.end, t0, pos / SAMPLE_RATE
-            )
-        )
-    if not timings:
-        raise BadInput("nothing to say: the text has no speakable words")
-    return Speech(np.concatenate(parts), SAMPLE_RATE, timings)
+    return builder.build()
 
 
 def timing_json(speech: Speech, text: str) -> list[dict]:
@@ -127,3 +122,46 @@ def json_speech(speech: Speech, text: str) -> dict:
 
 def ndjson_line(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# Streamed WAV: the length is unknown when the header goes out, so both sizes say "to the end of
+# the stream" (0xFFFFFFFF), which libsndfile, Python's wave module and browsers accept.
+_UNKNOWN = 0xFFFFFFFF
+
+
+def wav_stream_header(sample_rate: int = SAMPLE_RATE) -> bytes:
+    """A 16-bit mono WAV header for a stream of unknown length."""
+    fmt = struct.pack("<HHIIHH", 1, 1, sample_rate, sample_rate * 2, 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", _UNKNOWN)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", _UNKNOWN)
+    )
+
+
+class PcmJoiner:
+    """Streamed chunks → 16-bit PCM bytes with the same gaps as ``SpeechBuilder`` (none between
+    the parts of one sentence), counting the seconds sent for the response cap."""
+
+    def __init__(self, max_seconds: float = MAX_RESPONSE_SECONDS) -> None:
+        self.max_seconds = max_seconds
+        self.samples = 0
+        self._last_index: int | None = None
+
+    def add(self, chunk: SentenceAudio) -> bytes:
+        audio = np.asarray(chunk.samples, dtype=np.float32)
+        joined = chunk.part and chunk.index == self._last_index
+        if self._last_index is not None and not joined:
+            audio = np.concatenate([np.zeros(int(SENTENCE_GAP * SAMPLE_RATE), np.float32), audio])
+        self._last_index = chunk.index
+        self.samples += len(audio)
+        if self.samples / SAMPLE_RATE > self.max_seconds:
+            raise TooLarge(
+                f"the speech would be longer than {self.max_seconds:.0f} s; send less text"
+            )
+        return audio_io.encode(audio, SAMPLE_RATE, "pcm")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from .. import audio_io
+from ..audio_constants import SAMPLE_RATE
 from ..errors import BadInput
 from .body import get_choice, get_number, get_str, json_body
 from .errors import Unprocessable
-from .render import SpeakParams, synthesize
+from .render import PcmJoiner, SpeakParams, content_types, synthesize, wav_stream_header
 from .routing import JSON, Route, blocking, daemon_of, obj
 
+_LOGGER = logging.getLogger(__name__)
 MODEL_ID = "ownvoice"
+STREAMED = ("wav", "pcm")  # formats sent as they are synthesized (the others need all audio)
 OPENAI_FORMATS = ("mp3", "wav", "flac", "opus", "pcm")
 # OpenAI's own voice names: clients often hard-code one; they get the default voice, not a 404.
 OPENAI_VOICES = frozenset(
@@ -38,6 +43,8 @@ async def speech(request: web.Request) -> web.StreamResponse:
         raise Unprocessable("only stream_format 'audio' is supported")
     speed = get_number(body, "speed", float(d.config.speed), 0.5, 2.0)
     params = SpeakParams(text, voice, "auto", speed, False, None, fmt)
+    if fmt in STREAMED:
+        return await _stream(request, params)
     result = await d.synth.run(synthesize, d.speaker, params)
     data = await blocking(audio_io.encode, result.samples, result.sample_rate, fmt)
     return web.Response(
@@ -45,6 +52,51 @@ async def speech(request: web.Request) -> web.StreamResponse:
         content_type=audio_io.mime_type(fmt),
         headers={"X-Ownvoice-Duration": f"{result.duration:.3f}"},
     )
+
+
+async def _stream(request: web.Request, p: SpeakParams) -> web.StreamResponse:
+    """wav/pcm as chunked audio, sent as each part is synthesized (as OpenAI's API streams).
+
+    The first bytes are the first words of the first sentence, so playback can start long
+    before the whole text is synthesized. Errors before the first chunk keep their status.
+    """
+    d = daemon_of(request)
+    joiner = PcmJoiner()
+    chunks = d.synth.iterate(
+        lambda cancelled: d.speaker.stream(
+            p.text, p.voice, p.lang, p.speed, cancelled=cancelled, split_first=True
+        )
+    )
+    resp: web.StreamResponse | None = None
+    try:
+        async for chunk in chunks:
+            data = joiner.add(chunk)
+            if resp is None:
+                resp = web.StreamResponse(
+                    headers={
+                        "Content-Type": audio_io.mime_type(p.format),
+                        "Cache-Control": "no-cache",
+                    }
+                )
+                await resp.prepare(request)
+                if p.format == "wav":
+                    data = wav_stream_header() + data
+            await resp.write(data)
+        if resp is None:
+            raise BadInput("nothing to say: the text has no speakable words")
+        await resp.write_eof()
+    except ConnectionResetError:
+        _LOGGER.debug("audio stream: the client went away")
+    except Exception:
+        if resp is None:
+            raise  # nothing sent yet: the error middleware answers with the right status
+        # Audio headers are out; a raw audio stream has no place for an error: log and cut it.
+        _LOGGER.exception("audio stream failed after %.1f s of audio", joiner.samples / SAMPLE_RATE)
+        if request.transport is not None:
+            request.transport.close()
+    finally:
+        await chunks.aclose()
+    return resp
 
 
 async def models(request: web.Request) -> web.Response:
@@ -78,7 +130,12 @@ ROUTES = [
             },
             ("input",),
         ),
-        responses={200: ("audio/mpeg", "audio bytes in the asked format")},
+        responses={
+            200: (
+                content_types(OPENAI_FORMATS),
+                "audio bytes in the asked response_format (mp3 by default; wav and pcm streamed)",
+            )
+        },
     ),
     Route(
         "GET",

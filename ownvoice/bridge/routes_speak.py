@@ -16,6 +16,7 @@ from .render import (
     SPEAK_FORMATS,
     SpeakParams,
     audio_response,
+    content_types,
     json_speech,
     ndjson_line,
     parse_speak,
@@ -98,7 +99,7 @@ async def _stream_ndjson(request: web.Request, p: SpeakParams) -> web.StreamResp
     conv = Utf16Offsets(p.text)
     chunks = d.synth.iterate(
         lambda cancelled: d.speaker.stream(
-            p.text, p.voice, p.lang, p.speed, p.markdown, p.rules, cancelled
+            p.text, p.voice, p.lang, p.speed, p.markdown, p.rules, cancelled, split_first=True
         )
     )
     resp: web.StreamResponse | None = None
@@ -116,6 +117,10 @@ async def _stream_ndjson(request: web.Request, p: SpeakParams) -> web.StreamResp
                     "end": conv(chunk.end),
                     "sample_rate": chunk.sample_rate,
                     "duration": round(len(chunk.samples) / chunk.sample_rate, 4),
+                    # A first sentence may come in two parts (same index): its first words, then
+                    # the rest; "last" tells whether more of this sentence follows.
+                    "part": chunk.part,
+                    "last": chunk.last,
                     "audio_base64": base64.b64encode(wav).decode("ascii"),
                 }
             )
@@ -233,9 +238,10 @@ ROUTES = [
         request=SPEAK_SCHEMA,
         responses={
             200: (
-                "audio/wav",
+                content_types(SPEAK_FORMATS),
                 (
-                    "24 kHz mono 16-bit WAV; header X-Ownvoice-Duration (seconds). "
+                    "by 'format'. wav (default): 24 kHz mono 16-bit WAV; header "
+                    "X-Ownvoice-Duration (seconds); flac, ogg, opus, mp3, pcm alike. "
                     "format=json: {sample_rate, duration, audio_base64, sentences}; "
                     "format=ndjson: one {type: sentence, …, audio_base64} line per "
                     "sentence, then {type: done}"

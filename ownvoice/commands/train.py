@@ -97,7 +97,8 @@ class ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream=None) -> None:
+        stream = stream if stream is not None else sys.stderr  # the current one, not import time's
         self.stream = stream
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.phase = None

@@ -8,9 +8,10 @@ import threading
 from ..config import Config
 from ..speech import Speaker
 from .dropfolder import DropFolder
-from .jobs import JobManager, Trainer, clone_trainer
+from .jobs import JobManager, Trainer
 from .playback import Player, detect_backend
 from .synthq import SynthQueue
+from .training import clone_trainer
 
 _LOGGER = logging.getLogger(__name__)
 WARM_TEXT = "Ready."
@@ -57,6 +58,7 @@ class Daemon:
                 **kwargs,
             )
         self._started = False
+        self._warm_thread: threading.Thread | None = None
 
     @property
     def store(self):
@@ -100,10 +102,17 @@ class Daemon:
         self.synth.shutdown()
 
     def warm_up(self) -> threading.Thread:
-        """Load the model and say one short sentence in the background, so the first request is fast."""
+        """Load G2P and the model and say one short sentence in the background.
+
+        The first request is then as fast as any other; English first (the common case), the
+        other languages' G2P after the model, so `serve` answers at once and English is ready soonest.
+        """
 
         def run() -> None:
+            from ..engine import g2p
+
             try:
+                g2p.warm_up(("en",))
                 for _ in self.speaker.stream(WARM_TEXT, self.config.default_voice, "en"):
                     pass
                 _LOGGER.info("model warm")
@@ -111,7 +120,28 @@ class Daemon:
                 Exception
             ) as e:  # the daemon still serves status, voices and jobs without a model
                 _LOGGER.error("model warm-up failed: %s", e)
+            for lang in g2p.LANGS:
+                if lang == "en":
+                    continue
+                try:
+                    g2p.warm_up((lang,))
+                except Exception as e:  # an optional language missing is not the daemon's failure
+                    _LOGGER.warning("G2P warm-up for %s failed: %s", lang, e)
 
         t = threading.Thread(target=run, name="warm-up", daemon=True)
         t.start()
+        self._warm_thread = t
         return t
+
+    def unfinished_work(self) -> list[str]:
+        """Background threads still in native model code after ``stop`` (training, warm-up).
+
+        Interpreter shutdown under such a thread aborts the process (SIGABRT from the C++
+        runtime), so ``serve`` then exits at once; their state on disk is safe to resume.
+        """
+        busy = []
+        if self.jobs.worker_alive:
+            busy.append("training")
+        if self._warm_thread is not None and self._warm_thread.is_alive():
+            busy.append("warm-up")
+        return busy

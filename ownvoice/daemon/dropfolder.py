@@ -6,12 +6,17 @@ batch into ``staging/<job>/`` and queues training. Nothing a user dropped is eve
 unusable files go to ``inbox/<voice>/rejected/`` with a ``<file>.reason.txt``; after training the
 recordings go to ``inbox/<voice>/trained/`` (or back to ``rejected/`` when training failed).
 
+Staging is crash-safe: ``staging/<job>/.origin.json`` (the inbox folder) is written before the
+first file moves and the job record only after the last, so a staging folder without a job record
+is an interrupted hand-over; on start its files go back to ``inbox/<voice>/`` and are taken anew.
+
 Optional files in a voice folder: ``consent.txt`` (the speaker's consent statement; else the
 ``consent`` setting) and ``lang.txt`` (``en``, ``zh`` or ``ja``; default ``en``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -20,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import atomic
 from ..errors import BadInput, OwnvoiceError
 from ..voice_store import schema
 from .jobs import Job, JobManager, new_job_id
@@ -32,6 +38,7 @@ POLL_SECONDS = 1.0
 EMPTY_GRACE = 5  # × settle: a 0-byte file may be a copy that has not started writing yet
 REJECTED, TRAINED = "rejected", "trained"
 SPECIAL = {"consent.txt", "lang.txt"}
+ORIGIN = ".origin.json"  # in staging/<job>/: which inbox folder the files came from
 
 
 @dataclass
@@ -71,7 +78,12 @@ class DropFolder:
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Give back recordings of interrupted hand-overs, then watch (call after ``jobs.start``)."""
         self.inbox.mkdir(parents=True, exist_ok=True)
+        try:
+            self.recover()
+        except OSError:  # the watcher must run even when one staging folder cannot be read
+            _LOGGER.exception("drop folder: recovering interrupted staging failed")
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="dropfolder", daemon=True)
         self._thread.start()
@@ -197,6 +209,9 @@ class DropFolder:
         job_id = new_job_id()
         staging = self.jobs.staging_for(job_id)
         staging.mkdir(parents=True)
+        # Before any file moves: a crash until the job record exists leaves a folder that
+        # ``recover`` can give back to the right inbox folder.
+        atomic.write_text(staging / ORIGIN, json.dumps({"inbox": folder.name}))
         for p in usable:
             _move(p, staging / p.name)
         try:
@@ -211,9 +226,11 @@ class DropFolder:
                 extra={"inbox": folder.name, "seconds": round(total_seconds, 2)},
             )
         except OwnvoiceError as e:
-            for p in sorted(staging.iterdir()):
+            for p in _staged_files(staging):
                 self._reject(p, f"could not queue training: {e}", folder=folder)
+            shutil.rmtree(staging, ignore_errors=True)  # only the origin note is left
             return None
+        (staging / ORIGIN).unlink(missing_ok=True)  # the job record says it now
         _LOGGER.info(
             "drop folder %s: %d recordings → training job %s", folder.name, len(recordings), job_id
         )
@@ -249,7 +266,7 @@ class DropFolder:
         staging = self.jobs.staging_for(job.id)
         if not staging.is_dir():
             return
-        files = sorted(p for p in staging.iterdir() if p.is_file())
+        files = _staged_files(staging)
         if job.state == "done":
             dest_dir = folder / TRAINED
             dest_dir.mkdir(parents=True, exist_ok=True)
@@ -262,6 +279,37 @@ class DropFolder:
                 self._reject(p, reason, folder=folder)
         shutil.rmtree(staging, ignore_errors=True)
 
+    # ---- crash recovery ---------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Move the files of staging folders that have no job (a crash mid hand-over) back to
+        their inbox folder, never over an existing file; returns the names given back."""
+        given_back: list[str] = []
+        staging_dir = self.jobs.staging_dir
+        if not staging_dir.is_dir():
+            return given_back
+        for staging in sorted(staging_dir.iterdir()):
+            if not staging.is_dir() or self.jobs.has(staging.name):
+                continue
+            origin = _read_origin(staging)
+            if origin is None:
+                # Not ours (an upload cut short, whose client still has the files): keep it.
+                if any(staging.iterdir()):
+                    _LOGGER.warning("staging folder %s has no job; left as it is", staging)
+                continue
+            folder = self.inbox / origin
+            folder.mkdir(parents=True, exist_ok=True)
+            files = _staged_files(staging)
+            for p in files:
+                _move(p, _free_name(folder / p.name))
+                given_back.append(p.name)
+            shutil.rmtree(staging, ignore_errors=True)  # only the origin note is left
+            _LOGGER.warning(
+                "drop folder: an interrupted hand-over left %d files in staging; moved back to %s",
+                len(files),
+                folder,
+            )
+        return given_back
+
     def _reject_listed(self, folder: Path, job: Job) -> None:
         """Write reason files for recordings the trainer skipped (they sit in trained/ too)."""
         rejected = (job.result or {}).get("rejected") or {}
@@ -272,6 +320,23 @@ class DropFolder:
                     (folder / TRAINED / f"{name}.reason.txt").write_text(
                         f"not used: {reason}\n", encoding="utf-8"
                     )
+
+
+def _staged_files(staging: Path) -> list[Path]:
+    """The user's files in a staging folder (not the origin note, not the trainer's work)."""
+    return sorted(p for p in staging.iterdir() if p.is_file() and p.name != ORIGIN)
+
+
+def _read_origin(staging: Path) -> str | None:
+    """The inbox folder name a staging folder's files came from, if it says one safely."""
+    try:
+        origin = json.loads((staging / ORIGIN).read_text(encoding="utf-8")).get("inbox")
+    except (OSError, ValueError, AttributeError):
+        return None
+    # One plain path component: the note lives on disk and must not steer a move elsewhere.
+    if not isinstance(origin, str) or origin in ("", ".", "..") or Path(origin).name != origin:
+        return None
+    return origin
 
 
 def _read_small(p: Path, limit: int = 4000) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import shutil
@@ -32,6 +33,17 @@ JOB_ID_RE = re.compile(r"^[a-z0-9]{6,40}$")
 WORK_DIR = ".work"
 KEEP_FINISHED = 200  # finished job records kept on disk; older ones are pruned
 PERSIST_EVERY = 1.0  # seconds: progress is written at most this often (state changes always)
+# The trainer reports each phase's own fraction; the job's progress bar spans all of them.
+# Shares are rough wall-time shares of a short run on 2 cores (preparation dominates those).
+PHASE_SPANS = {
+    "load": (0.0, 0.02),
+    "prepare": (0.02, 0.25),
+    "align": (0.25, 0.45),
+    "init": (0.45, 0.5),
+    "train": (0.5, 0.97),
+    "save": (0.97, 0.99),
+    "done": (0.99, 0.99),
+}
 
 
 @dataclass(frozen=True)
@@ -96,38 +108,6 @@ def check_job_id(job_id: str) -> str:
     return job_id
 
 
-def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
-    """The real trainer: ``ownvoice.engine.clone.train_voice`` (the one place that calls it)."""
-
-    def train(req: TrainRequest, progress: Progress, cancel: Callable[[], bool]) -> dict:
-        try:
-            from ..engine.clone import train_voice
-        except ImportError as e:
-            from ..errors import MissingDependency
-
-            raise MissingDependency(f"voice training is not available in this build ({e})") from e
-        kwargs: dict[str, Any] = {
-            "config": config,
-            "progress": progress,
-            "cancel": cancel,
-            "workdir": req.workdir,
-            "lora": req.lora,
-        }
-        if req.max_minutes is not None:
-            kwargs["max_minutes"] = req.max_minutes
-        voice = train_voice(
-            get_store(), req.name, req.files, lang=req.lang, consent=req.consent, **kwargs
-        )
-        training = voice.meta.get("training") or {}
-        return {
-            "voice_id": voice.id,
-            "voice": voice.summary(),
-            "rejected": training.get("rejected") or training.get("rejected_files") or {},
-        }
-
-    return train
-
-
 class JobManager:
     """Queue, run (one at a time), cancel and persist jobs; notifies subscribers of every change."""
 
@@ -168,7 +148,24 @@ class JobManager:
                 _LOGGER.warning(
                     "training did not stop within %.0f s; it resumes on next start", timeout
                 )
-            self._thread = None
+                self._requeue_current()
+            else:
+                self._thread = None
+
+    @property
+    def worker_alive(self) -> bool:
+        """Whether the worker thread still runs (a trainer that did not reach a cancel check)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _requeue_current(self) -> None:
+        """Record the running job as queued now: the process may exit before the trainer returns."""
+        with self._cond:
+            job = self._jobs.get(self._current or "")
+            if job is None or job.state != "running":
+                return
+            job.state, job.message = "queued", "interrupted by shutdown; resumes on next start"
+            job.updated = time.time()
+            self._persist(job)
 
     def _load(self) -> list[Job]:
         finished: list[Job] = []
@@ -190,9 +187,19 @@ class JobManager:
                     job.state = "queued"
                     job.message = "interrupted; resumes from its last checkpoint"
                 self._persist(job)
+            elif job.state in TERMINAL and self._left_in_staging(job):
+                # The process died while handing a finished job's files back: finish that now.
+                finished.append(job)
             self._jobs[job.id] = job
         self._prune()
         return finished
+
+    def _left_in_staging(self, job: Job) -> bool:
+        """Whether a dropped batch's recordings still sit in its staging folder."""
+        if job.params.get("source") != "inbox":
+            return False
+        folder = self.staging_dir / job.id
+        return folder.is_dir() and any(p.is_file() for p in folder.iterdir())
 
     # ---- submitting and reading -------------------------------------------------------------------
     def staging_for(self, job_id: str) -> Path:
@@ -241,6 +248,13 @@ class JobManager:
             self._cond.notify_all()
         self._notify(job)
         return job.public()
+
+    def has(self, job_id: str) -> bool:
+        """Whether a job record exists (loaded or on disk) for ``job_id``; False for non-ids."""
+        if not isinstance(job_id, str) or not JOB_ID_RE.match(job_id):
+            return False
+        with self._cond:
+            return job_id in self._jobs or (self.jobs_dir / f"{job_id}.json").exists()
 
     def get(self, job_id: str) -> dict:
         with self._cond:
@@ -453,6 +467,10 @@ class JobManager:
             and total > 0
         ):
             frac = step / total
+        span = PHASE_SPANS.get(str(info.get("phase")))
+        if span is not None:  # a phase's own fraction → the whole job's
+            lo, hi = span
+            frac = lo + (hi - lo) * min(1.0, max(0.0, float(frac))) if _number(frac) else lo
         with self._cond:
             if isinstance(frac, (int, float)):
                 job.progress = float(min(0.999, max(job.progress, frac)))
@@ -480,6 +498,10 @@ class JobManager:
             (self.jobs_dir / f"{job.id}.json").unlink(missing_ok=True)
             if job.params.get("source") == "upload":
                 shutil.rmtree(self.staging_for(job.id), ignore_errors=True)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _jsonable(v: Any) -> bool:

@@ -158,19 +158,31 @@ def serve(
         _LOGGER.info(
             "ownvoice %s starting (pid %d, %d model threads)", __version__, os.getpid(), threads
         )
-        return asyncio.run(_run(daemon, host, port, on_ready, warm))
+        code = asyncio.run(_run(daemon, host, port, on_ready, warm))
     finally:
         paths.pid_file.unlink(missing_ok=True)
         lock.release()
+    busy = daemon.unfinished_work() if hasattr(daemon, "unfinished_work") else []
+    if busy:
+        # A thread inside torch/onnxruntime makes interpreter shutdown abort (SIGABRT); all
+        # state is on disk (jobs requeued, checkpoints written), so leave without finalizing.
+        _LOGGER.warning(
+            "exiting while %s is still unwinding; it resumes on next start", ", ".join(busy)
+        )
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 async def _run(daemon, host: str, port: int, on_ready, warm: bool) -> int:
     from aiohttp import web
 
     from ..bridge.app import make_app
+    from .header_timeout import AppRunner
 
     app = make_app(daemon)
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, lingering_time=LINGERING_TIME)
+    # Its connections close when request headers trickle in (slowloris); idle keep-alive stays.
+    runner = AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, lingering_time=LINGERING_TIME)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, shutdown_timeout=SHUTDOWN_TIMEOUT)

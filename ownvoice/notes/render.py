@@ -310,7 +310,9 @@ class NoteRenderer:
         added, removed = sum((after - before).values()), sum((before - after).values())
         synthesized = 0
         seen: set[tuple[str, str]] = set()
-        for s in script:
+        # The sentences just edited first: they are what the user is looking at (and likely to
+        # hear next); sentences that were in the note before only miss the cache after eviction.
+        for s in sorted(script, key=lambda s: (s.text, s.lang) in before):
             if (s.text, s.lang) in seen:
                 continue
             seen.add((s.text, s.lang))

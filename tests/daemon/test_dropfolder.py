@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import pytest
 
@@ -143,3 +145,92 @@ def test_symlinked_files_and_folders_are_ignored(step_trainer, make_wav, tmp_pat
     drop.scan(now=0.0)
     assert drop.scan(now=5.0) == []
     assert (outside / "x.wav").exists() and (folder / "y.wav").is_symlink()
+
+
+def _interrupted_hand_over(paths, jm, folder_name: str, names: list[str], make_wav) -> None:
+    """A staging folder as a crash mid-move leaves it: origin note, some files, no job record."""
+    from ownvoice.daemon.dropfolder import ORIGIN
+
+    staging = jm.staging_for("abcdef0123456789")
+    staging.mkdir(parents=True)
+    (staging / ORIGIN).write_text(json.dumps({"inbox": folder_name}))
+    for name in names:
+        (staging / name).write_bytes(make_wav() if name.endswith(".wav") else b"consent")
+
+
+def test_a_crash_mid_staging_gives_the_recordings_back_to_their_inbox_folder(
+    step_trainer, make_wav
+):
+    paths, jm, drop = _setup(step_trainer(), consent="ok")
+    folder = paths.inbox / "Crashed"
+    folder.mkdir()
+    (folder / "take2.wav").write_bytes(make_wav())  # not moved yet when the crash came
+    newer = make_wav(0.5)
+    (folder / "take1.wav").write_bytes(newer)  # a newer file of the same name
+    _interrupted_hand_over(paths, jm, "Crashed", ["take1.wav", "consent.txt"], make_wav)
+    jm.start()
+    try:
+        drop.start()  # recovery runs before the watcher's first scan
+        drop.stop()
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "consent.txt",
+            "take1-1.wav",
+            "take1.wav",
+            "take2.wav",
+        ]
+        assert (folder / "take1.wav").read_bytes() == newer
+        assert not any(paths.staging.iterdir())
+        t = time.monotonic() + 10  # after the watcher's own look at the folder
+        (job_id,) = drop.scan(now=t) + drop.scan(now=t + 5)  # taken again as if never cut
+        staged = sorted(p.name for p in jm.staging_for(job_id).iterdir())
+        assert staged == ["consent.txt", "take1-1.wav", "take1.wav", "take2.wav"]
+    finally:
+        jm.stop()
+
+
+def test_recovery_leaves_job_folders_and_foreign_staging_alone(step_trainer, make_wav):
+    paths, jm, drop = _setup(step_trainer(), consent="ok")
+    foreign = jm.staging_for("0123456789abcdef")  # e.g. an upload cut short: no origin note
+    foreign.mkdir(parents=True)
+    (foreign / "up.wav").write_bytes(make_wav())
+    folder = paths.inbox / "Queued"
+    folder.mkdir()
+    (folder / "q.wav").write_bytes(make_wav())
+    drop.scan(now=0.0)
+    (job_id,) = drop.scan(now=5.0)
+    assert drop.recover() == []
+    assert (foreign / "up.wav").exists()
+    assert (jm.staging_for(job_id) / "q.wav").exists()
+
+
+def test_an_origin_note_cannot_steer_files_out_of_the_inbox(step_trainer, make_wav):
+    paths, jm, drop = _setup(step_trainer(), consent="ok")
+    _interrupted_hand_over(paths, jm, "../outside", ["x.wav"], make_wav)
+    assert drop.recover() == []
+    assert (jm.staging_for("abcdef0123456789") / "x.wav").exists()
+
+
+def test_a_crash_while_handing_back_a_finished_job_is_finished_on_restart(
+    step_trainer, make_wav, wait
+):
+    paths, jm, drop = _setup(step_trainer(), consent="ok")
+    folder = paths.inbox / "Handed back"
+    folder.mkdir()
+    (folder / "a.wav").write_bytes(make_wav())
+    jm.start()
+    try:
+        drop.scan(now=0.0)
+        (job_id,) = drop.scan(now=3.0)
+        wait(lambda: (folder / "trained" / "a.wav").exists())
+    finally:
+        jm.stop()
+    # As if the process died after the job was recorded done but before b.wav was moved back.
+    jm.staging_for(job_id).mkdir()
+    (jm.staging_for(job_id) / "b.wav").write_bytes(make_wav())
+    paths, jm2, _drop2 = _setup(step_trainer(), consent="ok")
+    jm2.start()
+    try:
+        wait(lambda: (folder / "trained" / "b.wav").exists())
+    finally:
+        jm2.stop()
+    assert not jm2.staging_for(job_id).exists()

@@ -8,6 +8,7 @@ import pytest
 
 from ownvoice.config import load_config
 from ownvoice.daemon.jobs import JobManager, new_job_id
+from ownvoice.errors import Cancelled
 
 
 def _manager(trainer):
@@ -117,3 +118,103 @@ def test_failing_and_crashing_trainers_mark_the_job_failed_with_a_reason(
     finally:
         jm.stop()
     assert job["error"] == expected and job["message"] == expected
+
+
+def test_restart_with_a_running_and_a_queued_job_finishes_both_in_order(
+    step_trainer, make_wav, wait
+):
+    jm = _manager(step_trainer(steps=200, step_seconds=0.02))
+    jm.start()
+    first = _submit(jm, make_wav, "one")
+    second = _submit(jm, make_wav, "two")
+    wait(lambda: jm.get(first)["progress"] > 0)
+    jm.stop()
+    assert jm.get(first)["state"] == "queued" and jm.get(second)["state"] == "queued"
+
+    fast = step_trainer(steps=200, step_seconds=0.0)
+    jm2 = _manager(fast)
+    jm2.start()
+    try:
+        wait(lambda: all(jm2.get(j)["state"] == "done" for j in (first, second)))
+    finally:
+        jm2.stop()
+    assert fast.calls == 2 and fast.started_at[0] > 0 and fast.started_at[1] == 0
+
+
+def test_a_trainer_that_misses_the_stop_is_recorded_as_queued_on_disk(make_wav, wait):
+    import threading
+
+    release = threading.Event()
+
+    def stubborn(req, progress, cancel):  # busy in code that has no cancel check
+        progress({"phase": "init", "message": "choosing the starting voice"})
+        release.wait(10)
+        raise Cancelled("stopped late")
+
+    jm = _manager(stubborn)
+    jm.start()
+    job_id = _submit(jm, make_wav)
+    wait(lambda: jm.get(job_id)["state"] == "running")
+    jm.stop(timeout=0.2)
+    try:
+        assert jm.worker_alive
+        on_disk = json.loads((jm.jobs_dir / f"{job_id}.json").read_text())
+        assert on_disk["state"] == "queued" and "resumes" in on_disk["message"]
+    finally:
+        release.set()
+    wait(lambda: not jm.worker_alive)
+    assert json.loads((jm.jobs_dir / f"{job_id}.json").read_text())["state"] == "queued"
+
+
+def test_phase_fractions_become_one_monotone_job_progress(make_wav, wait):
+    seen = []
+
+    def phased(req, progress, cancel):
+        progress({"phase": "prepare", "progress": 0.9, "message": "transcribing"})
+        seen.append(jm.get(req.job_id)["progress"])
+        progress({"phase": "align", "progress": 1.0, "message": "aligning"})
+        seen.append(jm.get(req.job_id)["progress"])
+        progress({"phase": "train", "step": 1, "total": 4, "loss": 2.0, "eta_s": 9.0})
+        seen.append(jm.get(req.job_id)["progress"])
+        return {"voice_id": "x"}
+
+    jm = _manager(phased)
+    jm.start()
+    try:
+        job_id = _submit(jm, make_wav)
+        wait(lambda: jm.get(job_id)["state"] == "done")
+    finally:
+        jm.stop()
+    # Preparation at 90 % is not "almost done": the training phase still lies ahead.
+    assert seen[0] < 0.25 and seen[1] <= 0.45 and 0.5 < seen[2] < 0.7, seen
+    assert seen == sorted(seen)
+
+
+def test_train_max_steps_setting_caps_the_real_trainer_call(monkeypatch, make_wav, tmp_path):
+    from ownvoice.daemon import training
+    from ownvoice.daemon.jobs import TrainRequest
+    from ownvoice.daemon.training import clone_trainer
+    from ownvoice.errors import BadInput
+
+    calls = []
+
+    class Voice:
+        id, meta = "v1", {"training": {}}
+
+        def summary(self):
+            return {"id": self.id}
+
+    def train_voice(store, name, files, **kw):  # records the call; the real one is slow
+        calls.append(kw)
+        return Voice()
+
+    from ownvoice.engine import clone
+
+    monkeypatch.setattr(clone, "train_voice", train_voice)
+    req = TrainRequest("abcdef12", "V", "en", "I agree.", [tmp_path / "a.wav"], tmp_path)
+    config = load_config().with_values(train_max_steps=3)
+    clone_trainer(lambda: None, config)(req, lambda *a: None, lambda: False)
+    clone_trainer(lambda: None, load_config())(req, lambda *a: None, lambda: False)
+    assert calls[0]["steps"] == 3 and "steps" not in calls[1]
+    with pytest.raises(BadInput, match="train_max_steps"):
+        training.max_steps(load_config().with_values(train_max_steps=-1))

@@ -219,3 +219,18 @@ def test_background_rendering_waits_while_interactive_work_runs(tmp_path, synth,
         assert synth.count == 6
     finally:
         renderer.stop()
+
+
+def test_the_edited_sentence_is_synthesized_before_uncached_old_ones(tmp_path, synth, cache):
+    note = tmp_path / "note.md"
+    note.write_text(_note(20), encoding="utf-8")
+    renderer = NoteRenderer(synth, cache, VOICE)
+    renderer.update(note)
+    for i in (2, 3, 4):  # evicted from the cache meanwhile: they must be redone, but later
+        old = f"Sentence number {i} is the original one."
+        (cache.path_for(VOICE.key(old, "en"))).unlink()
+    note.write_text(_note(20, edit=15), encoding="utf-8")
+    calls_before = len(synth.calls)
+    result = renderer.update(note)
+    assert result.synthesized == 4
+    assert synth.calls[calls_before] == ("Sentence number 15 is the changed one.", "en")

@@ -175,7 +175,10 @@ def train_voice(
         net = load_model()
         data = load_cached(folder / "data", key)
         if data is None:
-            data = _prepare(net, files, lang, folder, key, digests, emit, cancelled)
+            data = _prepare(
+                net, files, lang, folder, key, digests, emit, cancelled,
+                max_seconds=float(config.max_audio_seconds),
+            )
         if cancelled():
             raise Cancelled("training cancelled")
         n_targets = len(lora_mod.target_modules(net, opts.lora_convs)) if opts.lora else 0
@@ -279,6 +282,7 @@ def _prepare(
     digests: dict[str, str],
     emit,
     cancelled,
+    max_seconds: float = 3600.0,
 ):
     """Preprocess, embed and align the recordings into the work folder's cache."""
     from ..preprocess import prepare_recordings
@@ -290,6 +294,7 @@ def _prepare(
         lang,
         progress=lambda frac, msg: emit("prepare", msg, progress=frac),
         max_seconds_total=MAX_SPEECH_S,
+        max_seconds=max_seconds,
         cancelled=cancelled,
     )
     if not prep.segments:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...errors import Cancelled
 from .dataset import MALE_F0_HZ
 from .trainer import Trainer
 
@@ -51,6 +52,8 @@ def choose_initial_style(trainer: Trainer) -> tuple[np.ndarray, dict[str, Any]]:
     scores: dict[str, dict[str, float]] = {}
     styles: dict[str, np.ndarray] = {}
     for name in names:
+        if trainer.cancel is not None and trainer.cancel():  # each voice costs seconds: stay stoppable
+            raise Cancelled("training cancelled")
         style = select_style(voices[name], n_tokens)
         if len(names) > 1:
             with torch.no_grad():
