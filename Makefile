@@ -56,8 +56,10 @@ test-adapters: $(STAMP) browser
 	  fi; \
 	done
 
+# The fast part of tests/hardening runs in `make test`; this adds the long runs (marker
+# hardening_full) and writes bench/results/hardening.json with the summary figures.
 hardening: $(STAMP)
-	$(PY) -m pytest -q tests/hardening --run-long
+	$(PY) bench/hardening.py
 
 bench: $(STAMP)
 	$(PY) bench/synth.py && $(PY) bench/notes.py && $(PY) bench/bridge.py && $(PY) bench/clone_eval.py

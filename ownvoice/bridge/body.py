@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from ..errors import BadInput, TooLarge
-from .errors import Unprocessable
+from .errors import RequestTimeout, Unprocessable
 
+T = TypeVar("T")
 READ_CHUNK = 1 << 16  # bytes per read from the socket
+# A body must keep flowing: a client that sends nothing for BODY_IDLE_SECONDS, or takes longer than
+# BODY_MIN_SECONDS + BODY_SECONDS_PER_MIB per MiB of the route's cap in all, is cut off with 408,
+# so slow-body (slowloris) connections cannot pile up and hold handlers forever.
+BODY_IDLE_SECONDS = 15.0
+BODY_MIN_SECONDS = 60.0
+BODY_SECONDS_PER_MIB = 2.0
+
+
+def body_deadline(cap: int) -> float:
+    """The event-loop time by which a body of at most ``cap`` bytes must have arrived."""
+    allowance = max(BODY_MIN_SECONDS, cap / (1 << 20) * BODY_SECONDS_PER_MIB)
+    return asyncio.get_running_loop().time() + allowance
+
+
+async def timed(read: Awaitable[T], deadline: float) -> T:
+    """One read of a request body, refused (408) when the client stalls or is past ``deadline``."""
+    left = min(BODY_IDLE_SECONDS, deadline - asyncio.get_running_loop().time())
+    try:
+        if left <= 0:
+            raise asyncio.TimeoutError
+        return await asyncio.wait_for(read, left)
+    except asyncio.TimeoutError:
+        if asyncio.iscoroutine(read):
+            read.close()  # never awaited when the deadline had already passed
+        raise RequestTimeout(
+            "the request body arrived too slowly (stalled or trickling); send it in one go"
+        ) from None
+
+
 RULE_CHOICES = {
     "code_blocks": ("announce", "read", "skip"),
     "links": ("text", "announce"),
@@ -22,8 +54,9 @@ async def read_capped(request: web.Request, cap: int) -> bytes:
     """The whole body, refusing (413) as soon as it passes ``cap`` bytes (chunked bodies too)."""
     parts: list[bytes] = []
     total = 0
+    deadline = body_deadline(cap)
     while True:
-        chunk = await request.content.read(READ_CHUNK)
+        chunk = await timed(request.content.read(READ_CHUNK), deadline)
         if not chunk:
             break
         total += len(chunk)

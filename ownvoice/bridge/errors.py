@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..errors import Busy, OwnvoiceError
 
@@ -35,6 +37,15 @@ class MisdirectedHost(HttpError):
 
 class Unprocessable(HttpError):
     status = 422
+
+
+class RequestTimeout(HttpError):
+    """The request body stalled or trickled in too slowly (a slowloris, or a hung client)."""
+
+    status = 408
+
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 def error_body(status: int, message: str) -> dict:
@@ -85,8 +96,22 @@ async def _mapped(request: web.Request, handler) -> web.StreamResponse:
         message = _HTTP_MESSAGES.get(e.status) or e.reason or "error"
         headers = {k: v for k, v in e.headers.items() if k in ("Allow", "Retry-After")}
         return error_response(e.status, message, headers or None)
+    except HttpProcessingError as e:
+        # aiohttp's parsers raise these for malformed input read inside a handler (a multipart
+        # part with broken headers, a bad chunk): the client's fault, never a 500.
+        status = e.code if 400 <= e.code < 500 else 400
+        why = (e.message or "").strip().splitlines()[0] if e.message else "malformed request"
+        return error_response(status, f"malformed request body: {why}")
     except ConnectionResetError:
         raise  # the client went away; nothing to answer
+    except OSError as e:
+        if e.errno in _DISK_FULL:  # writes are atomic, so nothing half-written was left behind
+            _LOGGER.error("%s %s: disk full: %s", request.method, request.path, e)
+            return error_response(
+                507, "the disk is full: nothing was changed; free some space and try again"
+            )
+        _LOGGER.exception("%s %s crashed", request.method, request.path)
+        return error_response(500, "internal error; the daemon log has the details")
     except Exception:  # the catch-all: log the trace, answer a generic message
         _LOGGER.exception("%s %s crashed", request.method, request.path)
         return error_response(500, "internal error; the daemon log has the details")

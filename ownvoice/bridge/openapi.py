@@ -17,10 +17,12 @@ _ERRORS = {
     401: "missing or wrong bearer token (or a token in the URL)",
     403: "Origin not allowed",
     404: "unknown voice, job, note or endpoint",
+    408: "the request body stalled or arrived too slowly",
     413: "body or text too large",
     421: "Host not allowed (DNS rebinding guard)",
     422: "a field is out of range",
     503: "queue full; see Retry-After",
+    507: "the disk is full; nothing was changed",
 }
 
 
@@ -50,7 +52,9 @@ def build(routes: list[Route]) -> dict:
                 "content": {_BODY_TYPES[r.body]: {"schema": schema}},
             }
         for status, (ctype, desc) in r.responses.items():
-            op["responses"][str(status)] = {"description": desc, "content": {ctype: {}}}
+            # One status may answer in several content types (e.g. json, wav or ndjson by 'format').
+            ctypes = (ctype,) if isinstance(ctype, str) else tuple(ctype)
+            op["responses"][str(status)] = {"description": desc, "content": {c: {} for c in ctypes}}
         for status, desc in _ERRORS.items():
             op["responses"].setdefault(
                 str(status), {"description": desc, "content": {JSON: {"schema": ERROR_REF}}}

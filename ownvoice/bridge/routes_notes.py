@@ -14,12 +14,16 @@ from aiohttp import web
 from ..errors import BadInput, NotFound, TooLarge
 from .body import json_body
 from .errors import Forbidden
-from .render import parse_speak
+from .render import SPEAK_FORMATS, content_types, parse_speak
 from .routes_speak import RULES_SCHEMA, respond
-from .routing import JSON, Route, blocking, daemon_of, obj
+from .routing import Route, blocking, daemon_of, obj
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+# What 'format' can pick: json (default), streamed ndjson, or the audio itself.
+_RENDER_TYPES = content_types(("json", *SPEAK_FORMATS))
 
 
 def notes_roots(config) -> dict[str, Path]:
@@ -108,6 +112,11 @@ ROUTES = [
             },
             ("root", "path"),
         ),
-        responses={200: (JSON, "like /api/speak with format json (offsets into the note's text)")},
+        responses={
+            200: (
+                _RENDER_TYPES,
+                "like /api/speak; format json by default (offsets into the note's text)",
+            )
+        },
     ),
 ]

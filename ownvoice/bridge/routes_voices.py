@@ -14,7 +14,7 @@ from ..daemon.jobs import new_job_id
 from ..daemon.recordings import kind_of, probe_seconds, safe_filename
 from ..errors import BadInput, TooLarge
 from ..voice_store import DEFAULT_ID, schema
-from .body import get_str, json_body
+from .body import body_deadline, get_str, json_body, timed
 from .routing import JSON, UPLOADS, Route, blocking, daemon_of, obj
 
 _LOGGER = logging.getLogger(__name__)
@@ -108,8 +108,9 @@ async def _import_voice(request: web.Request) -> web.Response:
     fd, tmp = tempfile.mkstemp(prefix="import-", suffix=".zip", dir=d.paths.runtime)
     try:
         total = 0
+        deadline = body_deadline(cap)
         with os.fdopen(fd, "wb") as f:
-            while chunk := await request.content.read(CHUNK):
+            while chunk := await timed(request.content.read(CHUNK), deadline):
                 total += len(chunk)
                 if total > cap:
                     raise TooLarge(
@@ -125,9 +126,9 @@ async def _import_voice(request: web.Request) -> web.Response:
     return web.json_response(voice.meta)
 
 
-async def _read_field(part: BodyPartReader) -> str:
+async def _read_field(part: BodyPartReader, deadline: float) -> str:
     data = bytearray()
-    while chunk := await part.read_chunk(CHUNK):
+    while chunk := await timed(part.read_chunk(CHUNK), deadline):
         data += chunk
         if len(data) > FIELD_MAX:
             raise TooLarge(f"form field {part.name!r} is longer than {FIELD_MAX} bytes")
@@ -198,11 +199,12 @@ async def _create_voice(request: web.Request) -> web.Response:
 async def _receive(request: web.Request, folder: Path, cap: int) -> tuple[dict[str, str], float]:
     """Stream the form into ``folder``: text fields returned, files written, total bytes capped."""
     reader = await request.multipart()
+    deadline = body_deadline(cap)
     fields: dict[str, str] = {}
     total, files, seconds = 0, 0, 0.0
     audio_stems: set[str] = set()
     transcripts: list[Path] = []
-    while (part := await reader.next()) is not None:
+    while (part := await timed(reader.next(), deadline)) is not None:
         if not isinstance(part, BodyPartReader):
             raise BadInput("nested multipart bodies are not supported")
         if part.name in ("file", "files", "file[]") or part.filename:
@@ -218,7 +220,7 @@ async def _receive(request: web.Request, folder: Path, cap: int) -> tuple[dict[s
                 raise BadInput(f"two files are named {fname!r}")
             f = await blocking(open, path, "wb")  # disk writes stay off the event loop
             try:
-                while chunk := await part.read_chunk(CHUNK):
+                while chunk := await timed(part.read_chunk(CHUNK), deadline):
                     total += len(chunk)
                     if total > cap:
                         raise TooLarge(
@@ -235,7 +237,7 @@ async def _receive(request: web.Request, folder: Path, cap: int) -> tuple[dict[s
         elif part.name:
             if part.name in fields:
                 raise BadInput(f"form field {part.name!r} given twice")
-            fields[part.name] = await _read_field(part)
+            fields[part.name] = await _read_field(part, deadline)
     if not audio_stems:
         raise BadInput("no recordings: add one or more 'file' parts (wav, flac, ogg, mp3)")
     for t in transcripts:

@@ -35,7 +35,10 @@ class Route:
     tag: str
     body: str = "none"
     request: dict | None = None  # JSON schema of the request body
-    responses: dict[int, tuple[str, str]] = field(default_factory=lambda: {200: (JSON, "OK")})
+    # status → (content type, or a tuple of them when a 'format' field picks one; description)
+    responses: dict[int, tuple[str | tuple[str, ...], str]] = field(
+        default_factory=lambda: {200: (JSON, "OK")}
+    )
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

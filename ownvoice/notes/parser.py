@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -48,12 +49,49 @@ def _spanned(fn: Callable) -> Callable:
     return rule
 
 
+# Every inline rule that can start at '[' or '!' (link, image, wikilink, embed, footnote) needs a
+# ']' further on; without one they are plain text, whatever follows.
+_OPENERS = frozenset("[!")
+
+
+def _last_close(state: StateInline) -> int:
+    """Index of the last ']' before ``state.posMax`` (-1: none), found once per inline run."""
+    memo: dict[int, int] | None = getattr(state, "_ov_last_close", None)
+    if memo is None:
+        memo = {}
+        state._ov_last_close = memo  # type: ignore[attr-defined]
+    last = memo.get(state.posMax)
+    if last is None:
+        last = memo[state.posMax] = state.src.rfind("]", 0, state.posMax)
+    return last
+
+
+def _plain_brackets(state: StateInline, silent: bool) -> bool:
+    """Read a run of '[' / '!' with no ']' after it as text, in one step.
+
+    Otherwise markdown-it tries every rule at each such character and scans a link label from
+    each '[' (~60 us per bracket: a megabyte of unclosed '[', '[[' or '![[' took a minute).
+    The text is the same as markdown-it's own fallback produces, so normal notes read alike.
+    """
+    pos, src = state.pos, state.src
+    if src[pos] not in _OPENERS or _last_close(state) > pos:
+        return False
+    end = pos + 1
+    while end < state.posMax and src[end] in _OPENERS:
+        end += 1
+    if not silent:
+        state.pending += src[pos:end]
+    state.pos = end
+    return True
+
+
 def make_parser() -> MarkdownIt:
     """CommonMark + tables, strikethrough, front matter, footnotes, dollar math, Obsidian rules."""
     md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin).use(footnote_plugin).use(dollarmath_plugin, allow_digits=False)
     md.use(obsidian_plugin)
+    md.inline.ruler.after("text", "ov_plain_brackets", _plain_brackets)
     md.disable("text_join")  # keep escapes/entities apart: their source form differs from the text
     ruler = md.inline.ruler
     for name in _SPANNED_RULES:

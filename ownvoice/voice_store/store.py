@@ -13,6 +13,7 @@ crash leaves either the old or the new voice. Writers hold an inter-process file
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -290,10 +291,10 @@ class VoiceStore:
         tmp = vdir / f".tmp-v{meta['version']:06d}-{secrets.token_hex(4)}"
         tmp.mkdir()
         try:
-            save_file({"style": style}, str(tmp / "style.safetensors"))
+            _save_tensor("style", style, tmp / "style.safetensors")
             if embedding is not None:
                 emb = np.ascontiguousarray(np.asarray(embedding, dtype=np.float32).reshape(-1))
-                save_file({"embedding": emb}, str(tmp / "embedding.safetensors"))
+                _save_tensor("embedding", emb, tmp / "embedding.safetensors")
             if lora_dir is not None:
                 _copy_lora(Path(lora_dir), tmp / "lora")
             files = {}
@@ -355,6 +356,21 @@ class VoiceStore:
         from .archive import import_voice
 
         return import_voice(self, Path(archive), name=name)
+
+
+def _save_tensor(key: str, value: np.ndarray, path: Path) -> None:
+    """save_file, with a full disk reported as the OSError it is (safetensors wraps it in its own
+    error type, which callers cannot tell apart from a bug)."""
+    try:
+        save_file({key: value}, str(path))
+    except OSError:
+        raise
+    except Exception as e:
+        text = str(e)
+        for code, marker in ((errno.ENOSPC, "os error 28"), (errno.EDQUOT, "os error 122")):
+            if marker in text:
+                raise OSError(code, os.strerror(code), str(path)) from e
+        raise
 
 
 def default_engine() -> dict:

@@ -18,6 +18,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_pieces import PIECES
 
 from ownvoice.notes import build_script, split_sentences
 
@@ -26,68 +27,7 @@ _WORD = re.compile(r"\w+")
 
 _MARKDOWNISH = st.lists(
     st.one_of(
-        st.sampled_from(
-            [
-                "# ",
-                "## ",
-                "- ",
-                "1. ",
-                "> ",
-                "> [!note] ",
-                "- [ ] ",
-                "- [x] ",
-                "```\n",
-                "    ",
-                "\n",
-                "\n\n",
-                "*",
-                "**",
-                "_",
-                "`",
-                "~~",
-                "==",
-                "%%",
-                "$",
-                "$$",
-                "[[",
-                "]]",
-                "![[",
-                "|",
-                "^",
-                "^[",
-                "[^1]",
-                "[^1]: ",
-                "[a](http://x.y)",
-                "<b>",
-                "</b>",
-                "<!--",
-                "-->",
-                "<div>\n",
-                "\\",
-                "&amp;",
-                "#tag",
-                "---\n",
-                "| a | b |\n|---|---|\n",
-                "http://example.com/x",
-                "\r\n",
-                "\t",
-                ". ",
-                "? ",
-                "!",
-                "。",
-                "！",
-                "…",
-                "Dr. ",
-                "e.g. ",
-                "3.14",
-                "你好",
-                "です",
-                "😀",
-                "\x00",
-                "\ufffd",
-                "é",
-            ]
-        ),
+        st.sampled_from(PIECES),
         st.text(min_size=1, max_size=8),
     ),
     max_size=40,

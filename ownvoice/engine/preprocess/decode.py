@@ -99,6 +99,11 @@ def decode(
     return _collect(path, reader, [int(r) for r in rates], max_seconds)
 
 
+def _frames_per_block(channels: int) -> int:
+    """Frames per read: BLOCK_FRAMES for mono/stereo, fewer for many channels (bounded bytes)."""
+    return max(256, (BLOCK_FRAMES * 2) // max(1, channels))
+
+
 class _SfReader:
     """Blocks of (frames, channels) float32 from libsndfile."""
 
@@ -120,7 +125,8 @@ class _SfReader:
             with sf.SoundFile(str(self.path)) as f:
                 left = min(limit, self.frames or limit)
                 while left > 0:
-                    block = f.read(min(BLOCK_FRAMES, left), dtype="float32", always_2d=True)
+                    n = min(_frames_per_block(self.channels), left)
+                    block = f.read(n, dtype="float32", always_2d=True)
                     if len(block) == 0:
                         break
                     left -= len(block)
@@ -147,6 +153,9 @@ class _AvReader:
             self._container = av.open(str(path), mode="r")
         except Exception as e:  # FFmpeg raises many error types; all mean "unreadable"
             why = sf_error or str(e)
+            if sf_error and "does not exist" in sf_error:
+                # libsndfile's words for "no format I know" (it is a regular file: checked above)
+                why = str(e)
             raise BadInput(
                 f"{path.name}: cannot decode audio: corrupt header or unsupported format ({why}); "
                 "convert it to WAV"
@@ -157,6 +166,12 @@ class _AvReader:
             raise BadInput(f"{path.name}: the file has no audio stream")
         self._stream = streams[0]
         ctx = self._stream.codec_context
+        if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
+            self._container.close()
+            raise BadInput(
+                f"{path.name}: unsupported audio codec ({sf_error or 'no decoder'}); "
+                "convert the recording to WAV or FLAC"
+            )
         self.rate = int(ctx.sample_rate or 0)
         self.channels = int(getattr(ctx, "channels", 0) or len(getattr(ctx.layout, "channels", ())))
         if self.channels <= 0:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 FRAME = 320  # samples at 16 kHz, 20 ms
+_POWER_BLOCK = 4096  # frames per block of frame_power (82 s of audio, 10 MB as float64)
+MIN_PLAUSIBLE_RATE = 2000  # Hz: below this no file is a recording, whatever its header says
+MAX_PLAUSIBLE_RATE = 768000  # Hz: the highest rate real audio interfaces record at
 _EPS = 1e-12  # power floor: digital silence must not give log(0)
 
 
@@ -56,10 +59,13 @@ class LevelStats:
 def frame_power(audio_16k: np.ndarray) -> np.ndarray:
     """Mean power of each whole 20 ms frame (the tail shorter than a frame is ignored)."""
     n = len(audio_16k) // FRAME
-    if n == 0:
-        return np.zeros(0, dtype=np.float64)
-    frames = audio_16k[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-    return np.einsum("ij,ij->i", frames, frames) / FRAME
+    out = np.zeros(n, dtype=np.float64)
+    # In blocks: a float64 copy of a whole hour-long file would cost 460 MB for a moment.
+    for i in range(0, n, _POWER_BLOCK):
+        j = min(n, i + _POWER_BLOCK)
+        frames = audio_16k[i * FRAME : j * FRAME].reshape(j - i, FRAME).astype(np.float64)
+        out[i:j] = np.einsum("ij,ij->i", frames, frames) / FRAME
+    return out
 
 
 def frame_mask(n_frames: int, regions: list[tuple[int, int]]) -> np.ndarray:
@@ -108,6 +114,13 @@ def estimate_noise(power: np.ndarray, speech: np.ndarray) -> float:
 
 def check_rate(rate: int, limits: GateLimits) -> tuple[str | None, str | None]:
     """(reason to reject, warning) for a file's sample rate."""
+    if not MIN_PLAUSIBLE_RATE <= rate <= MAX_PLAUSIBLE_RATE:
+        # No recorder writes this: the header is damaged, and the samples cannot be trusted.
+        reason = (
+            f"sample rate {rate} Hz is not a real recording rate (the file header is damaged?); "
+            "export the recording again as WAV or FLAC"
+        )
+        return reason, None
     if rate < limits.min_rate:
         reason = (
             f"sample rate {rate} Hz is telephone quality: a voice trained on it would sound "
