@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -222,20 +221,11 @@ class Judge:
         return self.engine.synthesize(phonemes, style, 1.0, model=model).audio
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-
-
 def wer(ref: str, hyp: str) -> tuple[int, int]:
-    """(word edits, reference words) by Levenshtein distance."""
-    r, h = _words(ref), _words(hyp)
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1], len(r)
+    """(word edits, reference words)."""
+    from ownvoice.engine.wer import word_errors, words
+
+    return word_errors(ref, hyp), len(words(ref))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -1,0 +1,162 @@
+"""Rebuild ownvoice's built-in English voices from redistributable recordings (the recipe).
+
+    .venv/bin/python tools/build_builtin_voices.py [--voices ov_en_female,ov_en_male]
+                                                   [--max-minutes 12] [--speech ../shared/speech]
+
+Each built-in voice is an ordinary clone made by ``train_voice`` (style fit + LoRA on the style
+projections) from one speaker of the shared speech corpus: the first clips train it, the last ones
+are held out so tests can check the voice against recordings it never saw. Only the small
+artefacts (style vector, LoRA adapter, speaker embedding: < 2 MB) are written to
+``ownvoice/voices/<id>/``, with a ``voice.json`` that records the licence, the attribution, the
+source clips (sha256) and this recipe. Training runs in a temporary ``OWNVOICE_HOME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+PACKAGED = REPO / "ownvoice" / "voices"
+
+LJ_LICENCE = "Public domain (LJ Speech 1.1 by Keith Ito; LibriVox recordings)"
+LIBRI_LICENCE = "CC BY 4.0 (derived from the LibriSpeech ASR corpus)"
+RECIPES: dict[str, dict] = {
+    "ov_en_female": {
+        "name": "English female (LJ Speech)",
+        "speaker": "ljspeech",
+        "held_out": 6,  # last clips kept for evaluation
+        "train_seconds": 150.0,
+        "licence": LJ_LICENCE,
+        "attribution": (
+            "Trained by the ownvoice authors from the LJ Speech dataset (Keith Ito and Linda "
+            "Johnson, 2017, public domain), which is read by Linda Johnson from LibriVox books."
+        ),
+    },
+    "ov_en_male": {
+        "name": "English male (LibriSpeech 2609)",
+        "speaker": "librispeech-2609",
+        "held_out": 3,
+        "train_seconds": 75.0,
+        "licence": LIBRI_LICENCE,
+        "attribution": (
+            "Trained by the ownvoice authors from speaker 2609 of the LibriSpeech ASR corpus "
+            "(V. Panayotov, G. Chen, D. Povey, S. Khudanpur, ICASSP 2015; openslr.org/12), "
+            "licensed CC BY 4.0; recordings from LibriVox (public domain). Changes: the voice is "
+            "a style vector and LoRA adapter fitted to 60-75 s of the speaker's recordings."
+        ),
+    },
+}
+CONSENT = "Built from a redistributable public corpus (see licence and attribution); no personal recordings."
+
+
+def corpus_rows(speech: Path, speaker: str) -> list[dict]:
+    with open(speech / "MANIFEST.tsv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["speaker"] == speaker]
+    return sorted(rows, key=lambda r: r["path"])
+
+
+def split(rows: list[dict], held_out: int, train_seconds: float) -> tuple[list[dict], list[dict]]:
+    """(training clips in corpus order up to ``train_seconds``, the last ``held_out`` clips)."""
+    held = rows[-held_out:]
+    train, total = [], 0.0
+    for r in rows[:-held_out]:
+        if total + float(r["seconds"]) <= train_seconds:
+            train.append(r)
+            total += float(r["seconds"])
+    return train, held
+
+
+def build(voice_id: str, speech: Path, max_minutes: float, home: Path) -> dict:
+    """Train one built-in voice and write its artefacts into the package; returns its meta."""
+    from ownvoice.config import load_config
+    from ownvoice.engine.clone import train_voice
+    from ownvoice.voice_store import VoiceStore
+
+    recipe = RECIPES[voice_id]
+    train, held = split(corpus_rows(speech, recipe["speaker"]), recipe["held_out"], recipe["train_seconds"])
+    work = home / "clips" / voice_id
+    work.mkdir(parents=True)
+    for r in train:
+        src = speech / r["path"]
+        shutil.copyfile(src, work / src.name)
+        if r["transcript"].strip():  # the corpus transcript beats Whisper's
+            (work / f"{src.stem}.txt").write_text(r["transcript"].strip() + "\n", encoding="utf-8")
+    t0 = time.monotonic()
+
+    def progress(d: dict) -> None:
+        print(f"  [{time.monotonic() - t0:5.0f} s] {d['phase']}: {d['message']} step {d['step']}", file=sys.stderr, flush=True)
+
+    store = VoiceStore(home / "voices")
+    voice = train_voice(
+        store, voice_id, sorted(work.glob("*.wav")), "en", CONSENT,
+        max_minutes=max_minutes, config=load_config(), progress=progress,
+    )
+    out = PACKAGED / voice_id
+    tmp = PACKAGED / f".{voice_id}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in ("style.safetensors", "embedding.safetensors"):  # as stored: "files" lists their sha256
+        if (voice.path / name).exists():
+            shutil.copyfile(voice.path / name, tmp / name)
+    lora = voice.lora_dir()
+    if lora is not None:
+        shutil.copytree(lora, tmp / "lora")
+    meta = dict(voice.meta)
+    meta.update(
+        id=voice_id,
+        name=recipe["name"],
+        builtin=True,
+        version=int(time.strftime("%Y%m%d%H%M", time.gmtime())),  # keys the audio cache: new build, new audio
+        licence=recipe["licence"],
+        attribution=recipe["attribution"],
+        consent={"statement": CONSENT, "given_at": meta["created"]},
+        recipe={
+            "script": "tools/build_builtin_voices.py",
+            "speaker": recipe["speaker"],
+            "train_clips": [Path(r["path"]).name for r in train],
+            "held_out_clips": [r["path"] for r in held],
+            "max_minutes": max_minutes,
+        },
+    )
+    meta.pop("path", None)
+    (tmp / "voice.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    tr = meta.get("training", {})
+    print(
+        f"{voice_id}: {tr.get('steps')} steps in {tr.get('wall_s')} s, stopped by {tr.get('stopped')}, "
+        f"val {tr.get('val_initial')} → {tr.get('val_best')}",
+        file=sys.stderr,
+    )
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--voices", default=",".join(RECIPES), help="comma-separated built-in voice ids")
+    ap.add_argument("--max-minutes", type=float, default=12.0, help="training budget per voice")
+    ap.add_argument("--speech", type=Path, default=REPO.parent / "shared" / "speech")
+    args = ap.parse_args(argv)
+    ids = [v.strip() for v in args.voices.split(",") if v.strip()]
+    unknown = [v for v in ids if v not in RECIPES]
+    if unknown or not (args.speech / "MANIFEST.tsv").exists():
+        print(f"unknown voices {unknown} or no corpus at {args.speech}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ownvoice-builtin-") as home:
+        os.environ["OWNVOICE_HOME"] = home
+        for vid in ids:
+            build(vid, args.speech.resolve(), args.max_minutes, Path(home))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
