@@ -1,7 +1,7 @@
 """Voice-cloning quality benchmark: train on ≤60 s of each corpus speaker, then judge the clone.
 
     .venv/bin/python bench/clone_eval.py [--speakers librispeech-1688,ljspeech] [--max-minutes 10]
-                                         [--sentences 10] [--train-seconds 60] [--no-lora] [--lora-convs]
+                                         [--sentences 10] [--train-seconds 60] [--no-lora] [--no-lora-convs]
 
 For each English speaker of ``../shared/speech`` with ≥ 1 min of speech: the last clips (≥ 15 s,
 ≥ 2 clips) are held out as the reference, the first clips (whole clips, ≤ ``--train-seconds``) train
@@ -193,14 +193,14 @@ def train_in_subprocess(
 
 
 class Judge:
-    """Embeddings (resemblyzer), Whisper tiny.en, and the torch engine, loaded once."""
+    """Embeddings (resemblyzer), Whisper tiny.en, and the product's fast engine, loaded once."""
 
     def __init__(self) -> None:
-        from ownvoice.engine.kokoro.runtime import KokoroEngine
+        from ownvoice.engine.kokoro.fast import FastKokoroEngine
         from ownvoice.engine.speaker import get_encoder
 
         self.encoder = get_encoder()
-        self.engine = KokoroEngine().load()
+        self.engine = FastKokoroEngine().load()
         self._whisper = None
 
     def embed(self, audio_16k: np.ndarray) -> np.ndarray:
@@ -217,8 +217,8 @@ class Judge:
         segs, _ = self._whisper.transcribe(audio_16k, language="en", beam_size=5)
         return " ".join(s.text for s in segs)
 
-    def synthesize(self, phonemes: str, style: np.ndarray, model=None) -> np.ndarray:
-        return self.engine.synthesize(phonemes, style, 1.0, model=model).audio
+    def synthesize(self, phonemes: str, style: np.ndarray, adapter: Path | None = None) -> np.ndarray:
+        return self.engine.synthesize(phonemes, style, 1.0, adapter=adapter).audio
 
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
@@ -270,15 +270,13 @@ def evaluate_speaker(
     home: Path,
 ) -> dict:
     from ownvoice.config import get_paths
-    from ownvoice.engine.clone import apply_adapter
     from ownvoice.voice_store import VoiceStore
 
     os.environ["OWNVOICE_HOME"] = str(home)
     voice = VoiceStore(get_paths().voices).get(trained["voice_id"])
-    model = apply_adapter(judge.engine.model, voice.lora_dir())
     style = voice.style()
     t0 = time.perf_counter()
-    clone = [to_16k(judge.synthesize(ph, style, model=model)) for ph in phonemes]
+    clone = [to_16k(judge.synthesize(ph, style, adapter=voice.lora_dir())) for ph in phonemes]
     synth_s = time.perf_counter() - t0
     clone_seconds = sum(len(a) for a in clone) / 16000
 
@@ -360,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--lora-convs",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="LoRA also on the decoder's non-dilated convs (default: off, as in the product)",
+        default=True,
+        help="LoRA also on the decoder's non-dilated convs (default: on)",
     )
     ap.add_argument(
         "--home", type=Path, default=Path("/tmp/ownvoice-bench"), help="bench OWNVOICE_HOME"

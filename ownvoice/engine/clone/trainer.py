@@ -40,11 +40,10 @@ class TrainOptions:
     """Hyper-parameters of one run (defaults measured on LibriSpeech/LJ speakers, 2 CPU cores)."""
 
     lora: bool = True
-    # LoRA also on the decoder's non-dilated convs: on LibriSpeech 3005 (6-min budget, judged
-    # through the torch model) resemblyzer similarity 0.808 vs 0.757 for the style projections
-    # alone, WER 2.6 % vs 4.3 %. Off by default: the fast ONNX runtime does not yet reproduce
-    # conv-adapted audio (log-mel L1 0.32 vs torch, 0.02 without an adapter).
-    lora_convs: bool = False
+    # LoRA also on the decoder's non-dilated convs: on LibriSpeech 3005 (6-min budget) resemblyzer
+    # similarity 0.808 vs 0.757 for the style projections alone, WER 2.6 % vs 4.3 %, 0.96 % trainable.
+    # The fast ONNX runtime applies conv adapters exactly (tests/engine/test_engine_lora.py).
+    lora_convs: bool = True
     rank: int = 8
     lr_style: float = 0.01
     lr_lora: float = 1e-3
