@@ -28,7 +28,8 @@ MAX_NOTE_CHARS = 10_000_000  # code points; beyond this a note is refused (TooLa
 _TERMINAL = frozenset(".!?…。！？；;:｡．")
 _CLOSERS = "\"'”’)]}»」』）】〕》〉›*_"
 _UNSPEAKABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff\ufffd]")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[.,;:!?。，、；：！？])")
+# "word ." → "word."; not before punctuation that starts a token: "and ![[x", "see .env"
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[.,;:!?。，、；：！？](?![\w\[\(]))")
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,8 @@ CASES = [
         {"embeds": "announce"},
         ["Before embedded note Other note and embedded image pic after."],
     ),
+    ("embed_unclosed_is_text", "Read this and ![[draft", {}, ["Read this and ![[draft."]),
+    ("dotfile_keeps_its_space", "Edit the .env file .", {}, ["Edit the .env file."]),
     ("tags_read", "Tagged #project/alpha and #to-do.", {}, ["Tagged project alpha and to do."]),
     ("tags_skipped", "Ready. #todo #later", {"tags": "skip"}, ["Ready."]),
     ("not_tags", "C# and issue #12 are fine.", {}, ["C# and issue #12 are fine."]),
