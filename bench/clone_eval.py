@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/clone_eval.py [--speakers librispeech-1688,ljspeech] [--max-minutes 10]
                                          [--sentences 10] [--train-seconds 60] [--no-lora] [--no-lora-convs]
+                                         [--strength S] [--reuse bench/results/clone_eval.json]
 
 For each English speaker of ``../shared/speech`` with ≥ 1 min of speech: the last clips (≥ 15 s,
 ≥ 2 clips) are held out as the reference, the first clips (whole clips, ≤ ``--train-seconds``) train
@@ -17,6 +18,9 @@ speaker (resemblyzer GE2E is the judge; training never sees it):
   speakers (held-out clips for the target, all clips for the others) is the target;
 * WER of Whisper tiny.en on the clone's and the stock voice's sentences;
 * training wall time, steps, peak RSS.
+
+``--reuse`` judges the voices of an earlier run again (their training figures are carried over),
+e.g. at another ``--strength`` (the share of the trained LoRA change a voice speaks with).
 
 Prints a table and writes ``bench/results/clone_eval.json``. Stock renders are cached in the
 bench home (``--home``, default ``/tmp/ownvoice-bench``: never the user's real home).
@@ -139,7 +143,7 @@ def train_one(args: argparse.Namespace) -> int:
         "en",
         consent="benchmark: public-domain / CC BY corpus speaker",
         lora=not args.no_lora,
-        options=TrainOptions(lora_convs=args.lora_convs),
+        options=TrainOptions(lora_convs=args.lora_convs, lora_strength=args.strength),
         max_minutes=args.max_minutes,
         config=load_config(),
         progress=progress,
@@ -181,7 +185,8 @@ def train_in_subprocess(
         f"clone {speaker}",
         "--max-minutes",
         str(args.max_minutes),
-    ] + (["--no-lora"] if args.no_lora else []) + (["--lora-convs"] if args.lora_convs else ["--no-lora-convs"])
+    ] + (["--no-lora"] if args.no_lora else []) + (["--lora-convs"] if args.lora_convs else ["--no-lora-convs"]) + [
+        "--strength", str(args.strength)]
     env = {**os.environ, "OWNVOICE_HOME": str(home)}
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
@@ -268,6 +273,7 @@ def evaluate_speaker(
     stock: dict[str, list[np.ndarray]],
     centroids: dict[str, np.ndarray],
     home: Path,
+    strength: float = 1.0,
 ) -> dict:
     from ownvoice.config import get_paths
     from ownvoice.voice_store import VoiceStore
@@ -275,8 +281,20 @@ def evaluate_speaker(
     os.environ["OWNVOICE_HOME"] = str(home)
     voice = VoiceStore(get_paths().voices).get(trained["voice_id"])
     style = voice.style()
+    adapter = voice.lora_dir()
+    saved = ((trained["training"] or {}).get("lora") or {}).get("strength", 1.0)
+    if adapter is not None and abs(strength - saved) > 1e-9:  # a reused voice judged at another strength
+        from ownvoice.engine.clone.lora import ALPHA
+
+        scaled = home / "bench-strength" / f"{voice.id}-{strength}"
+        shutil.rmtree(scaled, ignore_errors=True)
+        shutil.copytree(adapter, scaled)
+        config = json.loads((scaled / "adapter_config.json").read_text())
+        config["lora_alpha"] = ALPHA * strength  # trained with ALPHA: strength 1 is the learned change
+        (scaled / "adapter_config.json").write_text(json.dumps(config))
+        adapter = scaled
     t0 = time.perf_counter()
-    clone = [to_16k(judge.synthesize(ph, style, adapter=voice.lora_dir())) for ph in phonemes]
+    clone = [to_16k(judge.synthesize(ph, style, adapter=adapter)) for ph in phonemes]
     synth_s = time.perf_counter() - t0
     clone_seconds = sum(len(a) for a in clone) / 16000
 
@@ -338,10 +356,28 @@ def evaluate_speaker(
         "clone_audio_s": round(clone_seconds, 1),
         "clone_synth_rtf": round(synth_s / max(clone_seconds, 1e-6), 2),
         "voice_id": trained["voice_id"],
+        "lora_strength": strength,
     }
 
 
+def _reused(path: Path) -> dict[str, dict]:
+    """Per speaker, the trained voice of a previous run (``--reuse``), as ``train_in_subprocess`` returns it."""
+    from ownvoice.config import get_paths
+    from ownvoice.voice_store import VoiceStore
+
+    store = VoiceStore(get_paths().voices)
+    out = {}
+    for r in json.loads(path.read_text())["speakers"]:
+        voice = store.get(r["voice_id"])
+        out[r["speaker"]] = {"voice_id": voice.id, "wall_s": r["train_wall_s"],
+                             "peak_rss_mb": r["train_peak_rss_mb"], "training": voice.meta["training"]}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    from ownvoice.engine.clone.trainer import TrainOptions
+
+    defaults = TrainOptions()  # the product's
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--speakers", default=",".join(SPEAKERS), help="comma-separated speaker ids")
     ap.add_argument("--max-minutes", type=float, default=10.0, help="training budget per speaker")
@@ -364,6 +400,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--home", type=Path, default=Path("/tmp/ownvoice-bench"), help="bench OWNVOICE_HOME"
     )
+    ap.add_argument(
+        "--strength", type=float, default=defaults.lora_strength,
+        help=f"LoRA strength the voices speak at (default {defaults.lora_strength}, as in the product)",
+    )
+    ap.add_argument(
+        "--reuse", type=Path,
+        help="a previous results JSON: judge its voices again (e.g. at another --strength) without training",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "clone_eval.json")
     ap.add_argument("--train-one", help=argparse.SUPPRESS)
     ap.add_argument("--name", help=argparse.SUPPRESS)
@@ -385,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown speaker(s) {unknown}; choose from {', '.join(SPEAKERS)}", file=sys.stderr)
         return 2
     sentences = list(SENTENCES[: max(1, min(args.sentences, len(SENTENCES)))])
+    reused = _reused(args.reuse) if args.reuse else {}
 
     from ownvoice.engine.g2p import to_phonemes
 
@@ -408,7 +453,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({sum(float(r['seconds']) for r in train_rows):.0f} s), {len(held_rows)} held out",
             file=sys.stderr,
         )
-        trained = train_in_subprocess(spk, train_rows, args.home, args)
+        if spk in reused:
+            trained = reused[spk]
+        else:
+            trained = train_in_subprocess(spk, train_rows, args.home, args)
         res = evaluate_speaker(
             judge,
             spk,
@@ -420,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             stock,
             centroids,
             args.home,
+            args.strength,
         )
         results.append(res)
         print(json.dumps(res), file=sys.stderr)
@@ -453,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
             "sentences": len(sentences),
             "lora": not args.no_lora,
             "lora_convs": args.lora_convs,
+            "lora_strength": args.strength,
+            "reused": str(args.reuse) if args.reuse else None,
         },
         "baselines_design": {"similarity_real": 0.918, "similarity_stock": 0.603},
         "targets": {

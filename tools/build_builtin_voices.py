@@ -2,10 +2,15 @@
 
     .venv/bin/python tools/build_builtin_voices.py [--voices ov_en_female,ov_en_male]
                                                    [--max-minutes 12] [--speech ../shared/speech]
+                                                   [--strength S]   # only re-set the LoRA strength
 
 Each built-in voice is an ordinary clone made by ``train_voice`` (style fit + LoRA on the style
 projections) from one speaker of the shared speech corpus: the first clips train it, the last ones
-are held out so tests can check the voice against recordings it never saw. Only the small
+are held out so tests can check the voice against recordings it never saw. The adapter is saved at
+``STRENGTH`` of its trained change (``--strength`` re-sets it on the packaged voices without
+training): on six sentences outside the test set, 0.25 gave the cleanest sound (DNSMOS
+2.95 → 3.37 female, 2.47 → 3.00 male, from 1.0) while staying far closer to the source speaker than
+any stock voice (resemblyzer 0.77 female, 0.76 male, vs ≤ 0.61 for the stock voices). Only the small
 artefacts (style vector, LoRA adapter, speaker embedding: < 2 MB) are written to
 ``ownvoice/voices/<id>/``, with a ``voice.json`` that records the licence, the attribution, the
 source clips (sha256) and this recipe. Training runs in a temporary ``OWNVOICE_HOME``.
@@ -55,6 +60,7 @@ RECIPES: dict[str, dict] = {
         ),
     },
 }
+STRENGTH = 0.25  # share of the trained LoRA change the built-in voices speak with (see above)
 CONSENT = "Built from a redistributable public corpus (see licence and attribution); no personal recordings."
 
 
@@ -79,6 +85,7 @@ def build(voice_id: str, speech: Path, max_minutes: float, home: Path) -> dict:
     """Train one built-in voice and write its artefacts into the package; returns its meta."""
     from ownvoice.config import load_config
     from ownvoice.engine.clone import train_voice
+    from ownvoice.engine.clone.trainer import TrainOptions
     from ownvoice.voice_store import VoiceStore
 
     recipe = RECIPES[voice_id]
@@ -99,6 +106,7 @@ def build(voice_id: str, speech: Path, max_minutes: float, home: Path) -> dict:
     voice = train_voice(
         store, voice_id, sorted(work.glob("*.wav")), "en", CONSENT,
         max_minutes=max_minutes, config=load_config(), progress=progress,
+        options=TrainOptions(lora_convs=False, lora_strength=STRENGTH),
     )
     out = PACKAGED / voice_id
     tmp = PACKAGED / f".{voice_id}.tmp"
@@ -125,6 +133,8 @@ def build(voice_id: str, speech: Path, max_minutes: float, home: Path) -> dict:
             "train_clips": [Path(r["path"]).name for r in train],
             "held_out_clips": [r["path"] for r in held],
             "max_minutes": max_minutes,
+            "lora_convs": False,
+            "lora_strength": STRENGTH,
         },
     )
     meta.pop("path", None)
@@ -140,13 +150,42 @@ def build(voice_id: str, speech: Path, max_minutes: float, home: Path) -> dict:
     return meta
 
 
+def set_packaged_strength(voice_id: str, strength: float) -> None:
+    """Re-set a packaged voice's LoRA strength (share of its trained change) without training.
+
+    Updates the adapter's ``lora_alpha``, the file checksums, the recipe and the version (which keys
+    the audio cache, so no stale audio is replayed).
+    """
+    from ownvoice.engine.clone.lora import ALPHA
+    from ownvoice.hashing import sha256_file
+
+    folder = PACKAGED / voice_id
+    meta = json.loads((folder / "voice.json").read_text(encoding="utf-8"))
+    config_path = folder / "lora" / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["lora_alpha"] = ALPHA * strength
+    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    meta["files"]["lora/adapter_config.json"] = sha256_file(config_path)
+    meta["recipe"]["lora_strength"] = strength
+    meta["version"] = int(time.strftime("%Y%m%d%H%M", time.gmtime()))
+    (folder / "voice.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{voice_id}: LoRA strength {strength} (lora_alpha {config['lora_alpha']})", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--voices", default=",".join(RECIPES), help="comma-separated built-in voice ids")
     ap.add_argument("--max-minutes", type=float, default=12.0, help="training budget per voice")
     ap.add_argument("--speech", type=Path, default=REPO.parent / "shared" / "speech")
+    ap.add_argument("--strength", type=float, help="only re-set the packaged voices' LoRA strength (0-1]")
     args = ap.parse_args(argv)
     ids = [v.strip() for v in args.voices.split(",") if v.strip()]
+    if args.strength is not None:
+        if not 0 < args.strength <= 1:
+            ap.error("--strength must be in (0, 1]")
+        for vid in ids:
+            set_packaged_strength(vid, args.strength)
+        return 0
     unknown = [v for v in ids if v not in RECIPES]
     if unknown or not (args.speech / "MANIFEST.tsv").exists():
         print(f"unknown voices {unknown} or no corpus at {args.speech}", file=sys.stderr)

@@ -50,6 +50,14 @@ def register(sub) -> None:
         help="fit the style vector only (smaller, faster)",
     )
     q.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="share of the learned LoRA change the voice speaks with, 0-1: lower sounds cleaner and "
+        "more like the starting voice, higher imitates the recordings (room, noise) more closely "
+        "(default: 0.75)",
+    )
+    q.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -138,8 +146,15 @@ class ProgressBar:
 def cmd_train(args) -> int:
     from ..config import load_config
     from ..engine.clone import train_voice
+    from ..engine.clone.trainer import TrainOptions
+    from ..errors import BadInput
     from ..voice_store import BuiltinVoices, VoiceStore
 
+    options = None
+    if args.strength is not None:
+        if not 0 < args.strength <= 1:
+            raise BadInput(f"--strength must be in (0, 1], not {args.strength}")
+        options = TrainOptions(lora_strength=args.strength)
     config = load_config()
     files = expand_paths(args.paths)
     store = VoiceStore(config.paths.voices, BuiltinVoices())
@@ -155,6 +170,7 @@ def cmd_train(args) -> int:
             max_minutes=args.max_minutes,
             config=config,
             progress=bar,
+            options=options,
         )
     except KeyboardInterrupt:
         bar.close()

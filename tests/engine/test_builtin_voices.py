@@ -137,7 +137,7 @@ def judged(tmp_path_factory):
     print(f"\n{'voice':14} {'WER':>6} {'DNSMOS':>7}  similarity to each built-in's speaker")
     for v in scores:
         sim = "  ".join(f"{b}={sims[b][v]:.3f}" for b in BUILTINS if v in sims[b])
-        print(f"{v:14} {scores[v]['wer']:6.3f} {scores[v]['mos']:7.2f}  {sim}")
+        print(f"{v:14} {scores[v]['wer']:6.3f} {scores[v]['mos']:7.3f}  {sim}")
     return scores, stock, sims
 
 
@@ -145,13 +145,14 @@ def _known_gap(vid: str, measured: str, strict: bool = True) -> pytest.MarkDecor
     return pytest.mark.xfail(strict=strict, reason=f"issue #11 open: {vid} {measured}")
 
 
-# DNSMOS: the clones carry their sources' room sound (LJ Speech reverb, LibriSpeech test-other noise)
+# DNSMOS: the clones carry some of their sources' room sound (LJ Speech reverb, LibriSpeech noise);
+# at LoRA strength 0.25 the female voice is within 0.01 of the best stock voice, so a different CPU's
+# rounding may flip it: not strict. The male voice's source scores 3.06 itself.
 _CLEAN_GAPS = {
-    "ov_en_female": "DNSMOS 3.12 vs 3.40 for the best stock voice (jm_kumo)",
-    "ov_en_male": "DNSMOS 2.44 vs 3.40 for the best stock voice (jm_kumo)",
+    "ov_en_female": ("DNSMOS 3.39 vs 3.40 for the best stock voice (jm_kumo)", False),
+    "ov_en_male": ("DNSMOS 3.13 vs 3.40 for the best stock voice (jm_kumo)", True),
 }
-# one word apart: a different CPU's rounding may flip it, so this one is not strict
-_WER_GAPS = {"ov_en_male": "WER 2.0 % (2 words of 101) vs 1.0 % for jm_kumo"}
+_WER_GAPS: dict[str, str] = {}  # both 0 word errors in 101 (jm_kumo: 1)
 
 
 @pytest.mark.slow
@@ -174,7 +175,7 @@ def test_builtin_voice_is_closer_to_its_speaker_than_any_stock_voice(judged, vid
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "vid", [pytest.param(v, marks=_known_gap(v, _CLEAN_GAPS[v])) if v in _CLEAN_GAPS else v for v in BUILTINS]
+    "vid", [pytest.param(v, marks=_known_gap(v, *_CLEAN_GAPS[v])) if v in _CLEAN_GAPS else v for v in BUILTINS]
 )
 def test_builtin_english_voice_sounds_as_clean_as_the_stock_voices(judged, vid):
     scores, stock, _ = judged

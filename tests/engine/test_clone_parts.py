@@ -97,6 +97,34 @@ def test_lora_targets_are_style_projections_and_never_dilated_convs():
     assert not any(".convs1." in n for n in with_convs)
 
 
+def test_lora_strength_scales_the_merged_change_for_peft_and_the_fast_merge(tmp_path):
+    from peft import PeftModel, get_peft_model
+
+    from ownvoice.engine.clone.lora import lora_config, merged_weights, save_adapter, set_strength
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Conv1d(4, 4, 3))
+    base = {k: v.clone() for k, v in net.state_dict().items()}
+    peft_model = get_peft_model(net, lora_config(["0", "1"], rank=2))
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.normal_()
+    folder = save_adapter(peft_model, tmp_path / "lora")
+    full = merged_weights(folder, lambda m: base[f"{m}.weight"].numpy())
+    assert set_strength(folder, 0.5) == 8.0  # lora_alpha 16 → 8
+    half = merged_weights(folder, lambda m: base[f"{m}.weight"].numpy())
+    for m in ("0", "1"):
+        b = base[f"{m}.weight"].numpy()
+        assert np.allclose(half[m] - b, 0.5 * (full[m] - b), atol=1e-6)
+    fresh = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Conv1d(4, 4, 3))
+    fresh.load_state_dict(base)
+    merged = PeftModel.from_pretrained(fresh, str(folder)).merge_and_unload()  # peft reads it too
+    assert np.allclose(merged.state_dict()["0.weight"].numpy(), half["0"], atol=1e-6)
+    with pytest.raises(BadInput):
+        set_strength(folder, 0.0)
+
+
 def test_training_refuses_without_consent(tmp_path):
     from ownvoice.config import load_config
     from ownvoice.engine.clone import train_voice
@@ -170,7 +198,9 @@ def test_cli_registers_voice_train_with_its_options():
         and args.max_minutes == 3.0
         and args.consent == "I agree"
     )
-    assert build_parser().parse_args(["voice", "train", "Me", "a.wav"]).lora is True
+    default = build_parser().parse_args(["voice", "train", "Me", "a.wav"])
+    assert default.lora is True and default.strength is None  # None: TrainOptions' default
+    assert build_parser().parse_args(["voice", "train", "Me", "a.wav", "--strength", "0.5"]).strength == 0.5
 
 
 def test_cli_without_consent_fails_with_a_clear_message(tmp_path, capsys):

@@ -99,6 +99,23 @@ def save_adapter(peft_model, folder: Path) -> Path:
     return folder
 
 
+def set_strength(folder: Path, strength: float) -> float:
+    """Scale a saved adapter's effect to ``strength`` × the trained one; returns the new ``lora_alpha``.
+
+    LoRA adds ``(lora_alpha / r) · B A`` to each weight, so the strength is stored the peft way, as
+    ``lora_alpha`` in ``adapter_config.json``: peft's merge and ``merged_weights`` both read it.
+    """
+    from ...atomic import write_text
+
+    if not 0.0 < strength <= 1.0:
+        raise BadInput(f"LoRA strength must be in (0, 1], not {strength}")
+    path = Path(folder) / "adapter_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["lora_alpha"] = float(config["lora_alpha"]) * strength
+    write_text(path, json.dumps(config, indent=2))
+    return config["lora_alpha"]
+
+
 def load_merged(model: nn.Module, lora_dir: Path) -> nn.Module:
     """A copy of ``model`` with the adapter in ``lora_dir`` merged into its weights (plain module)."""
     from peft import PeftModel

@@ -200,6 +200,8 @@ def train_voice(
         lora_dir = (
             lora_mod.save_adapter(peft_model, folder / "lora") if peft_model is not None else None
         )
+        if lora_dir is not None and opts.lora_strength != 1.0:
+            lora_mod.set_strength(lora_dir, opts.lora_strength)
         meta = data.meta
         report = {
             **result.report,
@@ -210,7 +212,8 @@ def train_voice(
             "trainable_params": trainable,
             "base_params": base,
             "trainable_fraction": round(fraction, 5),
-            "lora": {"rank": opts.rank, "targets": n_targets, "convs": opts.lora_convs}
+            "lora": {"rank": opts.rank, "targets": n_targets, "convs": opts.lora_convs,
+                     "strength": opts.lora_strength}
             if opts.lora
             else None,
             "train_speech_s": round(sum(len(e.audio) for e in data.train) / 24000, 1),
