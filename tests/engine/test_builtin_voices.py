@@ -147,12 +147,13 @@ def _known_gap(vid: str, measured: str, strict: bool = True) -> pytest.MarkDecor
 
 # DNSMOS: the clones carry some of their sources' room sound (LJ Speech reverb, LibriSpeech noise);
 # at LoRA strength 0.25 the female voice is within 0.01 of the best stock voice, so a different CPU's
-# rounding may flip it: not strict. The male voice's source scores 3.06 itself.
+# rounding may flip it: not strict. The male voice (LibriSpeech 2033, whose real clips score 3.26)
+# is 0.06 below at strength 0.1, and 0.05 below even with its fitted style alone.
 _CLEAN_GAPS = {
     "ov_en_female": ("DNSMOS 3.39 vs 3.40 for the best stock voice (jm_kumo)", False),
-    "ov_en_male": ("DNSMOS 3.13 vs 3.40 for the best stock voice (jm_kumo)", True),
+    "ov_en_male": ("DNSMOS 3.33 vs 3.40 for the best stock voice (jm_kumo)", True),
 }
-_WER_GAPS: dict[str, str] = {}  # both 0 word errors in 101 (jm_kumo: 1)
+_WER_GAPS: dict[str, str] = {}  # female 0 word errors in 101, male 1 (jm_kumo: 1)
 
 
 @pytest.mark.slow
