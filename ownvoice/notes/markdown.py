@@ -13,15 +13,17 @@ import bisect
 import html
 import logging
 import re
-from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .block import line_bounds
 from .parser import MAX_NESTING
+from .plain import plain_chunk
 from .rules import ReadingRules
 from .sentences import is_cjk
 from .spoken import URL_RE, speak_url, verbalize_math
+from .units import Seg, Unit
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,24 +43,9 @@ _HTML_SKIP = re.compile(
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif")
 
 
-@dataclass
-class Seg:
-    """A piece of spoken text and the source span ``[start, end)`` it stands for."""
-
-    text: str
-    start: int
-    end: int
-    verbatim: bool
-    brk: bool = False  # a line break inside a paragraph (a callout's title ends at the first)
-
-
-@dataclass
-class Unit:
-    """A block read as a whole (paragraph, list item, heading, table row): it ends a sentence."""
-
-    segs: list[Seg]
-    kind: str  # "heading" or "block"
-    heading: str | None = None
+def _may_have_url(text: str) -> bool:
+    """False when URL_RE cannot match (it needs '://' or 'www.'): 6x cheaper than running it."""
+    return "://" in text or "ww." in text or "WW." in text or "wW." in text or "Ww." in text
 
 
 class _ContentMap:
@@ -113,16 +100,10 @@ class _Walker:
         self.src = src
         self.rules = rules
         self.units: list[Unit] = []
+        self.footnotes_at: int | None = None  # index of the first footnote unit
         self.heading: str | None = None
         self.footnote_refs: dict[int, tuple[int, int]] = {}
-        self.line_starts = [0]
-        self.line_ends: list[int] = []
-        pos = src.find("\n")
-        while pos >= 0:
-            self.line_ends.append(pos)
-            self.line_starts.append(pos + 1)
-            pos = src.find("\n", pos + 1)
-        self.line_ends.append(len(src))
+        _, self.line_starts, self.line_ends = line_bounds(src)  # in C: notes may have 1M lines
 
     # ---- helpers -------------------------------------------------------------------------
     def _block_span(self, lines: list[int] | None) -> tuple[int, int]:
@@ -138,6 +119,9 @@ class _Walker:
 
     def _text(self, text: str, a: int, cmap: _ContentMap, out: list[Seg]) -> None:
         """Add source text ``text`` found at content offset ``a``, reading bare URLs by the rules."""
+        if not _may_have_url(text):
+            self._verbatim(text, a, cmap, out)
+            return
         pos = 0
         for m in URL_RE.finditer(text):
             if m.start() > pos:
@@ -283,6 +267,7 @@ class _Walker:
             elif typ == "table_open":
                 i = self._table(tokens, i)
             elif typ == "footnote_block_open":
+                self.footnotes_at = len(self.units)
                 if rules.footnotes == "skip":
                     while i < n and tokens[i].type != "footnote_block_close":
                         i += 1
@@ -406,32 +391,64 @@ class _Walker:
         return i
 
 
-def markdown_units(src: str, rules: ReadingRules, parser: MarkdownIt) -> list[Unit]:
-    """Parse ``src`` and return its speakable units; raises RecursionError/_TooDeep to degrade."""
-    tokens = parser.parse(src)
+def markdown_units(
+    src: str, rules: ReadingRules, parser: MarkdownIt, plain: list[tuple[int, int]] | None = None
+) -> list[Unit]:
+    """Parse ``src`` and return its speakable units; raises RecursionError/TooDeep to degrade.
+
+    ``plain``: spans of whole lines (budget.py) read plainly instead. markdown-it parses ``src``
+    with each of them cut down to its line breaks, so every line keeps its number and the walker
+    still finds each block's text in ``src``; their units are merged back in source order.
+    """
+    parse_src = _without(src, plain) if plain else src
+    tokens = parser.parse(parse_src)
     if any(t.level >= MAX_NESTING - 1 for t in tokens):
         raise TooDeep(f"nesting deeper than {MAX_NESTING} levels")
-    return _Walker(src, rules).walk(tokens)
+    walker = _Walker(src, rules)
+    units = walker.walk(tokens)
+    if not plain:
+        return units
+    return _merge(units, walker.footnotes_at, [(a, plain_chunk(src, a, b)) for a, b in plain])
+
+
+def _without(src: str, spans: list[tuple[int, int]]) -> str:
+    """``src`` with each span cut down to its line breaks."""
+    parts: list[str] = []
+    pos = 0
+    for a, b in spans:
+        parts.append(src[pos:a])
+        parts.append("\n" * src.count("\n", a, b))
+        pos = b
+    parts.append(src[pos:])
+    return "".join(parts)
+
+
+def _merge(
+    units: list[Unit], footnotes_at: int | None, plain: list[tuple[int, list[Unit]]]
+) -> list[Unit]:
+    """Markdown units with the plain chunks' units put back where they were (footnotes last)."""
+    body_end = len(units) if footnotes_at is None else footnotes_at
+    out: list[Unit] = []
+    k = 0
+    for unit in units[:body_end]:
+        first = unit.segs[0].start
+        while k < len(plain) and plain[k][0] <= first:
+            out.extend(_under(plain[k][1], out))
+            k += 1
+        out.append(unit)
+    for _, chunk in plain[k:]:
+        out.extend(_under(chunk, out))
+    out.extend(units[body_end:])
+    return out
+
+
+def _under(chunk: list[Unit], before: list[Unit]) -> list[Unit]:
+    """The chunk's units, under the heading of the unit before them."""
+    heading = before[-1].heading if before else None
+    for unit in chunk:
+        unit.heading = heading
+    return chunk
 
 
 class TooDeep(Exception):
     """markdown-it stopped nesting (and would drop text): read the note as plain text instead."""
-
-
-_PLAIN_MARKERS = re.compile(
-    r"^[ \t>]*(?:[-*+][ \t]+|\d{1,9}[.)][ \t]+|#{1,6}[ \t]+)*(?:\[.\][ \t]+)?"
-)
-
-
-def plain_units(src: str) -> list[Unit]:
-    """Degraded reading for notes markdown-it cannot handle: each line minus list/quote markers."""
-    units: list[Unit] = []
-    pos = 0
-    for line in src.split("\n"):
-        m = _PLAIN_MARKERS.match(line)
-        body = line[m.end() :] if m else line
-        start = pos + (len(line) - len(body))
-        if body.strip():
-            units.append(Unit([Seg(body, start, start + len(body), True)], "block"))
-        pos += len(line) + 1
-    return units

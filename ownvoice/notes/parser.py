@@ -1,5 +1,6 @@
 """The configured markdown-it parser: CommonMark + tables, strikethrough, front matter, footnotes,
-dollar math and the Obsidian rules, with inline rules wrapped to record source spans."""
+dollar math and the Obsidian rules, with inline rules wrapped to record source spans, and the
+shortcuts that read hostile notes fast without changing a token."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from .block import LineMarkedBlock, normalize
+from .inline import DispatchingInline
 from .obsidian import obsidian_plugin
 
 MAX_NESTING = 40  # deeper notes are read as plain text (markdown-it would silently drop content)
@@ -54,15 +57,15 @@ def _spanned(fn: Callable) -> Callable:
 _OPENERS = frozenset("[!")
 
 
-def _last_close(state: StateInline) -> int:
-    """Index of the last ']' before ``state.posMax`` (-1: none), found once per inline run."""
-    memo: dict[int, int] | None = getattr(state, "_ov_last_close", None)
+def _last_before_end(state: StateInline, char: str) -> int:
+    """Index of the last ``char`` before ``state.posMax`` (-1: none), found once per inline run."""
+    memo: dict[tuple[str, int], int] | None = getattr(state, "_ov_last", None)
     if memo is None:
-        memo = {}
-        state._ov_last_close = memo  # type: ignore[attr-defined]
-    last = memo.get(state.posMax)
+        memo = state._ov_last = {}  # type: ignore[attr-defined]
+    key = (char, state.posMax)
+    last = memo.get(key)
     if last is None:
-        last = memo[state.posMax] = state.src.rfind("]", 0, state.posMax)
+        last = memo[key] = state.src.rfind(char, 0, state.posMax)
     return last
 
 
@@ -74,7 +77,7 @@ def _plain_brackets(state: StateInline, silent: bool) -> bool:
     The text is the same as markdown-it's own fallback produces, so normal notes read alike.
     """
     pos, src = state.pos, state.src
-    if src[pos] not in _OPENERS or _last_close(state) > pos:
+    if src[pos] not in _OPENERS or _last_before_end(state, "]") > pos:
         return False
     end = pos + 1
     while end < state.posMax and src[end] in _OPENERS:
@@ -85,19 +88,50 @@ def _plain_brackets(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def make_parser() -> MarkdownIt:
-    """CommonMark + tables, strikethrough, front matter, footnotes, dollar math, Obsidian rules."""
+def _may_link(state: StateInline) -> bool:
+    """Whether a link/image can start here: it needs a ')' further on or a reference definition.
+
+    A link is ``[text](target)`` or a reference (``[text]``, ``[text][ref]``), and references
+    exist only where the note defines one. Without either, markdown-it still parses the label and
+    the target at each '[' (``[a](`` repeated: 8 s per MB) before giving up; we give up first.
+    """
+    return "references" in state.env or _last_before_end(state, ")") > state.pos
+
+
+def _tried_where_a_link_may_start(fn: Callable) -> Callable:
+    """The link or image rule, tried only where ``_may_link`` allows (same tokens, less work)."""
+
+    def rule(state: StateInline, silent: bool) -> bool:
+        return _may_link(state) and fn(state, silent)
+
+    return rule
+
+
+def make_parser(shortcuts: bool = True) -> MarkdownIt:
+    """CommonMark + tables, strikethrough, front matter, footnotes, dollar math, Obsidian rules.
+
+    ``shortcuts`` make the same tokens with less work: a run of unclosed brackets is text in one
+    step, link rules are skipped where no link can start, each inline rule is tried only where it
+    can start (inline.py), and line breaks are normalized and marked in C (block.py). Without them
+    this is markdown-it's own parser, which the tests compare the shortcuts with.
+    """
     md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin).use(footnote_plugin).use(dollarmath_plugin, allow_digits=False)
     md.use(obsidian_plugin)
-    md.inline.ruler.after("text", "ov_plain_brackets", _plain_brackets)
     md.disable("text_join")  # keep escapes/entities apart: their source form differs from the text
     ruler = md.inline.ruler
     for name in _SPANNED_RULES:
         idx = ruler.__find__(name)
         if idx >= 0:
             ruler.at(name, _spanned(ruler.__rules__[idx].fn))
+    if shortcuts:
+        ruler.after("text", "ov_plain_brackets", _plain_brackets)
+        for name in ("link", "image"):
+            ruler.at(name, _tried_where_a_link_may_start(ruler.__rules__[ruler.__find__(name)].fn))
+        md.inline = DispatchingInline(md.inline)
+        md.block = LineMarkedBlock(md.block)
+        md.core.ruler.at("normalize", normalize)
     return md
 
 

@@ -19,13 +19,15 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_SENTENCE_CHARS = 300  # code points; Kokoro's 510-phoneme context holds ~300 English characters
 
-# Terminal runs: ASCII/ellipsis ones need a following space (or CJK); CJK ones always end.
-_CANDIDATE = re.compile(r"[.!?…。！？；｡．]+|\n[ \t\r\f\v]*\n")
+# Terminal runs with the closing quotes/brackets after them (group 1: the run): ASCII/ellipsis
+# ones need a following space (or CJK); CJK ones always end. Or a blank line (no group).
+_CLOSERS = "\"'”’)]}»」』）】〕》〉›"
+_CANDIDATE = re.compile(r"([.!?…。！？；｡．]+)[" + re.escape(_CLOSERS) + r"]*|\n[ \t\r\f\v]*\n")
 _CJK_TERMINALS = frozenset("。！？；｡．")
-_CLOSERS = frozenset("\"'”’)]}»」』）】〕》〉›")
 _OPENERS = "\"'“‘([{«「『（【〔《〈‹*_"
+_OPENER_SET = frozenset(_OPENERS)
 _SOFT_BREAKS = frozenset(",;:，、；：—–")
-_WORD_BEFORE = re.compile(r"(\S{1,24})$")
+_SPACES = re.compile(r"\s*").match
 
 # Abbreviations after which a period never ends a sentence, whatever follows (lower case, no dot).
 _NEVER_END = frozenset(
@@ -105,25 +107,42 @@ def _next_visible(text: str, j: int) -> str:
     return text[j] if j < n else ""
 
 
+def _word_before(text: str, i: int) -> str:
+    """The last run of up to 24 non-space characters before ``i`` ('' after a space).
+
+    A period right after a line break counts the word before the break ("Dr\n." keeps "Dr"),
+    as the regex ``(\\S{1,24})$`` this replaced did (``$`` also matches before a final newline).
+    """
+    window = text[max(0, i - 24) : i]
+    window = window.removesuffix("\n")
+    if not window or window[-1].isspace():
+        return ""
+    return window.rsplit(None, 1)[-1]
+
+
 def _ends_here(text: str, i: int, run: str, j: int) -> bool:
     """Whether the terminal ``run`` at ``text[i:]`` (closers end at ``j``) ends a sentence."""
-    if any(c in _CJK_TERMINALS for c in run):
+    if not _CJK_TERMINALS.isdisjoint(run):
         return True
     n = len(text)
-    if j < n and not text[j].isspace():
-        # "3.14", "example.com", "Hello.World" go on; "好!我" (CJK right after) ends.
-        return is_cjk(text[j])
-    nxt = _next_visible(text, j)
-    if not nxt:
+    if j >= n:
         return True
+    c = text[j]
+    if not c.isspace():
+        # "3.14", "example.com", "Hello.World" go on; "好!我" (CJK right after) ends.
+        return is_cjk(c)
+    # The usual case, one space then a word, without the general scan.
+    nxt = text[j + 1] if j + 1 < n else ""
+    if not nxt or nxt.isspace() or nxt in _OPENER_SET:
+        nxt = _next_visible(text, j)
+        if not nxt:
+            return True
     if nxt.islower():
         # "etc. and", "e.g. apples", "... then", 'said "why?" and' read on.
         return False
     if run == ".":
-        m = _WORD_BEFORE.search(text, max(0, i - 24), i)
-        word = m.group(1).lstrip(_OPENERS) if m else ""
-        low = word.lower()
-        if low in _NEVER_END:
+        word = _word_before(text, i).lstrip(_OPENERS)
+        if word.lower() in _NEVER_END:
             return False
         if len(word) == 1 and word.isalpha() and word.isupper() and word != "I":
             return False  # an initial: "J. R. R. Tolkien"
@@ -157,8 +176,7 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
 
 
 def _trim(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
+    start = _SPACES(text, start, end).end()
     while end > start and text[end - 1].isspace():
         end -= 1
     return [(start, end)] if end > start else []
@@ -174,21 +192,24 @@ def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[tupl
     start = 0
     n = len(text)
     for m in _CANDIDATE.finditer(text):
-        i, j = m.start(), m.end()
-        run = m.group()
-        if run[0] == "\n":
-            end = i
+        run = m.group(1)
+        if run is None:  # a blank line: the next sentence starts after it
+            end, after = m.start(), m.end()
         else:
-            while j < n and text[j] in _CLOSERS:
-                j += 1
-            if not _ends_here(text, i, run, j):
+            end = after = m.end()
+            if not _ends_here(text, m.start(), run, end):
                 continue
-            end = j
         if end <= start:
             continue
-        for s, e in _trim(text, start, end):
-            spans.extend(_cut_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
-        start = end
+        first = start + 1 if text[start] == " " else start  # the space after the last one
+        if first < end and text[first].isspace():  # more: after a blank line, a line break
+            first = _SPACES(text, first, end).end()
+        if first < end and end - first <= max_chars and not text[end - 1].isspace():
+            spans.append((first, end))  # trimmed and short enough: the usual case
+        else:
+            for s, e in _trim(text, start, end):
+                spans.extend(_cut_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
+        start = after
     for s, e in _trim(text, start, n):
         spans.extend(_cut_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
     return spans

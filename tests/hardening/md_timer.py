@@ -46,6 +46,8 @@ HOSTILE = {
     "unclosed fence": lambda n: "```\n" + _rep("code\n", n),
     "unclosed front matter": lambda n: "---\n" + _rep("a: b\n", n),
     "math block": lambda n: "$$\n" + _rep("x^2 ", n),
+    "one-line math blocks": lambda n: _rep("$$x$$\n", n),
+    "one-line comments": lambda n: _rep("%%x%%\n", n),
     "one long line": lambda n: _rep("word ", n),
     "short sentences": lambda n: _rep("Hi. ", n),
     "emoji": lambda n: _rep("😀", n),

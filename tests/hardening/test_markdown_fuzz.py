@@ -89,16 +89,9 @@ def test_hostile_markdown_never_raises_or_hangs(tally):
 
 
 @pytest.mark.hardening_full
-@pytest.mark.xfail(
-    strict=True,
-    reason="notes/: unclosed '[', '[[', '![[' now read 1 MB in < 1 s (parser.py's "
-    "ov_plain_brackets), but markdown-it's per-character rule loop still costs 5-16 s per MB "
-    "for task lists, nested emphasis, wide tables, '[a](' link openers, unclosed front matter, "
-    "footnote refs, callouts, autolinks, setext headings, hashes, underscores (linear, no hang)",
-)
 def test_one_megabyte_of_hostile_markdown_is_read_within_a_second(tally):
     names = _hostile_names()
-    results = _time_cases([(n, MB) for n in names], timeout=3600)
+    results = _time_cases([(n, MB) for n in names], timeout=600)
     tally.add("inputs_tried", len(results))
     tally.add("markdown_documents_tried", len(results))
     assert [r["name"] for r in results] == names

@@ -10,17 +10,23 @@ What is asserted, precisely:
   nothing invented).
 * ``split_sentences`` on any text: spans are ordered, disjoint, trimmed, at most ``max_chars``, and
   only whitespace lies outside them.
+* the same for notes whose budget (budget.py) is cut to anything from nothing to everything, so
+  that some or all of their chunks are read plainly (plain.py) between Markdown ones.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_pieces import PIECES
 
+from ownvoice.notes import budget as budget_mod
 from ownvoice.notes import build_script, split_sentences
+from ownvoice.notes import script as script_mod
 
 _SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _WORD = re.compile(r"\w+")
@@ -34,10 +40,46 @@ _MARKDOWNISH = st.lists(
 ).map("".join)
 
 
+# µs a character the budget allows: 0 reads every chunk plainly, 40 none
+_PER_CHAR_US = st.floats(0.0, 40.0)
+
+
+@contextmanager
+def _budget(per_char_us: float):
+    """Notes of a few dozen characters cut into chunks and read plainly beyond the budget."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(budget_mod, "BASE_US", 0.0)
+        mp.setattr(budget_mod, "PER_CHAR_US", per_char_us)
+        mp.setattr(budget_mod, "MIN_CHUNK", 8)
+        yield
+
+
 @_SETTINGS
 @given(_MARKDOWNISH)
 def test_any_text_gives_a_sane_script(text):
-    script = build_script(text)
+    _assert_sane(build_script(text), text)
+
+
+@_SETTINGS
+@given(_MARKDOWNISH, _PER_CHAR_US)
+def test_any_text_read_partly_plainly_gives_a_sane_script(text, per_char_us):
+    with _budget(per_char_us):
+        script = build_script(text)
+    _assert_sane(script, text)
+
+
+def test_a_note_over_its_budget_is_read_plainly_and_under_it_as_markdown():
+    note = "# Title\n\nSome **bold** words.\n\n- [ ] a task\n"
+    with _budget(0.0):
+        assert budget_mod.plain_spans(note)
+        # one plain unit: only its last sentence gets the period a block gets (plain.py)
+        assert [s.text for s in build_script(note)] == ["Title", "Some bold words.", "a task."]
+    with _budget(40.0):
+        assert budget_mod.plain_spans(note) == []
+        assert [s.text for s in build_script(note)][-1] == "To do: a task."
+
+
+def _assert_sane(script, text: str) -> None:
     assert [s.index for s in script] == list(range(len(script)))
     last_start = 0
     for s in script:
@@ -69,7 +111,18 @@ def _prose(draw):
 @_SETTINGS
 @given(_prose())
 def test_plain_prose_words_come_from_their_source_span(text):
-    script = build_script(text)
+    _assert_words_from_spans(build_script(text), text)
+
+
+@_SETTINGS
+@given(_prose(), _PER_CHAR_US)
+def test_prose_read_partly_plainly_keeps_its_words_in_their_spans(text, per_char_us):
+    with _budget(per_char_us):
+        script = build_script(text)
+    _assert_words_from_spans(script, text)
+
+
+def _assert_words_from_spans(script, text: str) -> None:
     for s in script:
         span = text[s.start : s.end].replace("\n", "")  # CJK lines wrap without a space
         for word in _WORD.findall(s.text):
@@ -90,3 +143,15 @@ def test_split_sentences_spans_partition_the_non_space_text(text, max_chars):
         assert text[pos:a].strip() == ""
         pos = b
     assert text[pos:].strip() == ""
+
+
+_CLEAN_ALPHABET = st.sampled_from(list(" \t\n\r\x00\x7f\u200b\u3000\xa0.,;:!?。ab[(_"))
+
+
+@_SETTINGS
+@given(st.text(_CLEAN_ALPHABET, max_size=24) | st.text(max_size=24))
+def test_sentences_said_as_they_are_are_the_ones_cleaning_would_not_change(text):
+    fast = script_mod._clean(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(script_mod, "_DIRTY", re.compile(""))  # every text takes the full cleaning
+        assert fast == script_mod._clean(text)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import re
+
 import pytest
 
 from ownvoice.errors import BadInput, TooLarge
@@ -13,6 +16,7 @@ from ownvoice.notes import (
     utf16_offsets,
 )
 from ownvoice.notes import script as script_mod
+from ownvoice.notes.script import Sentence, _gc_paused, _sentence
 from ownvoice.notes.spoken import _fallback_detect_lang, verbalize_math
 
 
@@ -153,6 +157,16 @@ def test_non_string_input_is_bad_input():
         build_script(b"bytes")  # type: ignore[arg-type]
 
 
+def test_the_quick_cleaning_check_knows_every_whitespace_character():
+    other = re.compile(f"[{script_mod.OTHER_SPACES}]")
+    wrong = [
+        hex(o)
+        for o in range(0x110000)
+        if bool(other.match(chr(o))) != (chr(o).isspace() and o != 32)
+    ]
+    assert wrong == []
+
+
 def test_control_characters_and_nul_are_not_spoken():
     script = build_script("Hello\x00 wor\x07ld\u200b. Bye\ufeff.")
     assert [s.text for s in script] == ["Hello world.", "Bye."]
@@ -199,3 +213,27 @@ def test_math_verbalizer_reads_simple_latex_and_gives_up_politely():
     assert verbalize_math("a_{i} \\times \\beta") == "a sub i times beta"
     assert verbalize_math("") == "formula"
     assert verbalize_math("x" * 1000) == "formula"
+
+
+def test_fast_sentence_constructor_builds_the_same_sentence():
+    fast = _sentence(3, "Hello.", "en", 4, 10, "Intro", 0.4)
+    slow = Sentence(3, "Hello.", "en", 4, 10, "Intro", 0.4)
+    assert fast == slow and hash(fast) == hash(slow) and fast.to_dict() == slow.to_dict()
+    with pytest.raises(AttributeError):
+        fast.text = "changed"  # still frozen
+
+
+def test_garbage_collection_is_paused_while_building_and_restored_after():
+    assert gc.isenabled()
+    with _gc_paused():
+        with _gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
