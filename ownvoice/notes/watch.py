@@ -207,12 +207,13 @@ class NoteWatcher:
         while not self._stop.is_set():
             with self._cond:
                 now = time.monotonic()
-                due = [p for p, (f, l) in self._dirty.items() if self._due_at(f, l) <= now]
+                due = [p for p, (f, last) in self._dirty.items() if self._due_at(f, last) <= now]
                 for p in due:
                     del self._dirty[p]
                 if not due:
                     wait = min(
-                        (self._due_at(f, l) - now for f, l in self._dirty.values()), default=1.0
+                        (self._due_at(f, last) - now for f, last in self._dirty.values()),
+                        default=1.0,
                     )
                     self._cond.wait(max(0.01, min(wait, 1.0)))
                     continue

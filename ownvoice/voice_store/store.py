@@ -403,4 +403,4 @@ def _copy_lora(src: Path, dst: Path) -> None:
         shutil.copyfile(p, dst / p.name)
 
 
-from .builtin import BuiltinVoices
+from .builtin import BuiltinVoices  # noqa: E402  (builtin.py imports Voice from here)

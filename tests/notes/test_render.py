@@ -76,9 +76,9 @@ def test_a_cache_without_a_voice_key_is_refused(synth, cache):
 
 def test_bad_synthesizer_output_is_refused(cache):
     with pytest.raises(BadInput, match="NaN"):
-        render_note("Hi.", lambda t, l: np.array([np.nan], dtype=np.float32))
+        render_note("Hi.", lambda t, lang: np.array([np.nan], dtype=np.float32))
     with pytest.raises(BadInput, match="mono"):
-        render_note("Hi.", lambda t, l: np.zeros((2, 50), dtype=np.float32))
+        render_note("Hi.", lambda t, lang: np.zeros((2, 50), dtype=np.float32))
 
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
