@@ -5,8 +5,8 @@ daemon children behave exactly as in ``make hardening``), collects the tally the
 (inputs tried, faults injected, attacks refused, data lost, measured figures) and the pytest
 outcome, prints a summary table and writes bench/results/hardening.json.
 
-    python bench/hardening.py            # everything (about 15-25 minutes on 2 busy cores)
-    python bench/hardening.py --quick    # only the CI part (a few minutes)
+    python bench/hardening.py            # everything (about 5 minutes on 2 cores)
+    python bench/hardening.py --quick    # only the CI part (about a minute)
 """
 
 from __future__ import annotations
