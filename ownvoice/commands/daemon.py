@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 
 
@@ -23,9 +24,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "run",
         help="start the daemon in the foreground and say hello in the default voice",
-        description="Like `serve`, but once the daemon answers it speaks a short greeting with the default "
-        "voice (on this machine's audio output, or into greeting.wav in the cache folder when there is none) "
-        "and prints where to drop recordings.",
+        description="Like `serve`, but once the daemon answers it prints its URL, the token file, the drop "
+        "folder and a curl command to try, then speaks a short greeting with the default voice (saved as "
+        "greeting.wav in the cache folder, and played when this machine has an audio output).",
     )
     _address(p)
     p.set_defaults(func=cmd_run)
@@ -90,16 +91,12 @@ GREETING = "Hello. ownvoice is running, and this is the default voice."
 
 
 def _greet(daemon, url: str) -> None:
-    """Speak the greeting on the daemon's own output, or write it to a file when there is none."""
+    """Print where the daemon is and how to try it; speak the greeting and say where it is saved."""
     from ..audio_io import write
     from ..bridge.render import SpeakParams, synthesize
 
-    print(f"ownvoice is running at {url}", file=sys.stderr)
-    print(f"  token:       {daemon.paths.token_file}", file=sys.stderr)
-    print(
-        f"  drop folder: {daemon.paths.inbox}/<voice name>/  (1-3 minutes of your recordings)",
-        file=sys.stderr,
-    )
+    for line in _welcome(url, daemon.paths.token_file, daemon.paths.inbox):
+        print(line, file=sys.stderr)
     try:
         speech = synthesize(
             daemon.speaker, SpeakParams(GREETING, "default", "en", 1.0, False, None, "wav")
@@ -107,14 +104,26 @@ def _greet(daemon, url: str) -> None:
     except Exception as e:  # the daemon keeps serving; the greeting is a courtesy
         print(f"  (the default voice could not speak: {e})", file=sys.stderr)
         return
+    out = write(daemon.paths.cache / "greeting.wav", speech.samples, speech.sample_rate)
+    print(f"  first spoken sample: {out}", file=sys.stderr)
     if daemon.player.available:
         try:
             daemon.player.play(speech.samples, speech.sample_rate, [])
-            return
         except Exception as e:
             print(f"  (no sound: {e})", file=sys.stderr)
-    out = write(daemon.paths.cache / "greeting.wav", speech.samples, speech.sample_rate)
-    print(f"  no audio output here; the greeting is in {out}", file=sys.stderr)
+
+
+def _welcome(url: str, token_file, inbox) -> list[str]:
+    """The lines ``ownvoice run`` prints once the daemon listens: where, the token, a first request."""
+    body = '{"input": "Hello from my notes.", "response_format": "wav"}'
+    return [
+        f"ownvoice is running at {url}",
+        f"  token:       {token_file}",
+        f"  drop folder: {inbox}/<voice name>/  (1-3 minutes of your recordings)",
+        "  try it:      curl -s "
+        f'-H "Authorization: Bearer $(cat {shlex.quote(str(token_file))})" '
+        f"-H 'Content-Type: application/json' -d '{body}' {url}/v1/audio/speech -o hello.wav",
+    ]
 
 
 def cmd_start(args) -> int:
