@@ -8,6 +8,7 @@ is an OS file lock, so a SIGKILLed daemon never leaves a stale lock behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -218,13 +219,9 @@ async def _run(daemon, host: str, port: int, on_ready, warm: bool) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            # Windows event loops have no signal handlers; there Ctrl-C ends asyncio.run instead.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-            except (
-                NotImplementedError,
-                RuntimeError,
-            ):  # Windows: KeyboardInterrupt ends asyncio.run
-                pass
         if warm:
             daemon.warm_up()
         if on_ready is not None:
