@@ -92,8 +92,7 @@ class DispatchingInline(ParserInline):
             _LOGGER.debug("inline rules do not start with 'text': plain markdown-it tokenizer")
             self._plan = None
             return None
-        extra = getattr(self, "_extra_terminator_chars", set())
-        self._plan = _Plan(rules, names, self.terminator_re, extra)
+        self._plan = _Plan(rules, names, self.terminator_re, self._extra_terminator_chars)
         return self._plan
 
     def tokenize(self, state: StateInline) -> None:
