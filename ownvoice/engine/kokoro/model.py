@@ -301,8 +301,12 @@ class SineSource(nn.Module):
         self.c = c
         self.linear = nn.Linear(c.harmonics, 1)
 
-    def forward(self, f0: torch.Tensor) -> torch.Tensor:
-        """F0 [B, 2F] at 300-sample frames → excitation [B, 2F*300] at 24 kHz."""
+    def forward(self, f0: torch.Tensor, phase0: torch.Tensor | None = None) -> torch.Tensor:
+        """F0 [B, 2F] at 300-sample frames → excitation [B, 2F*300] at 24 kHz.
+
+        ``phase0`` [B, harmonics] float64, in cycles: each harmonic's phase before the first
+        frame, so that a crop of a longer F0 curve continues its phase (``kokoro.chunks``).
+        """
         c, hop = self.c, self.c.f0_hop
         with torch.no_grad():
             mult = torch.arange(1, c.harmonics + 1, device=f0.device, dtype=torch.float64)
@@ -311,6 +315,8 @@ class SineSource(nn.Module):
             # phase advance per frame, integrated, then linearly interpolated to sample rate; in
             # float64 because it reaches ~1e6 rad for a 10 s sentence
             phase = torch.cumsum(rad, dim=2) * (2 * math.pi * hop)
+            if phase0 is not None:
+                phase = phase + (2 * math.pi) * phase0.double()[:, :, None]
             phase = upsample_linear(phase, hop)
             sines = 0.1 * torch.sin(torch.remainder(phase, 2 * math.pi)).float()
             voiced = (f0 > c.voiced_threshold).float().repeat_interleave(hop, dim=1)
@@ -355,14 +361,15 @@ class Generator(nn.Module):
         self.n_kernels = len(c.resblock_kernels)
         self.conv_post = nn.Conv1d(ch, c.n_fft + 2, 7, padding=3)
 
-    def harmonic_spec(self, f0: torch.Tensor) -> torch.Tensor:
+    def harmonic_spec(self, f0: torch.Tensor, phase0: torch.Tensor | None = None) -> torch.Tensor:
         """F0 [B, 2F] → STFT of the harmonic excitation, [B, 22, 2F*60 + 1] (magnitude ‖ phase)."""
         with torch.no_grad():
-            mag, phase = self.stft.transform(self.source(f0))
+            mag, phase = self.stft.transform(self.source(f0, phase0))
         return torch.cat([mag, phase], dim=1)
 
-    def forward(self, x: torch.Tensor, s: torch.Tensor, f0: torch.Tensor) -> torch.Tensor:
-        har = self.harmonic_spec(f0)
+    def forward(self, x: torch.Tensor, s: torch.Tensor, f0: torch.Tensor,
+                phase0: torch.Tensor | None = None) -> torch.Tensor:
+        har = self.harmonic_spec(f0, phase0)
         for i, up in enumerate(self.ups):
             x = up(F.leaky_relu(x, 0.1))
             if i == len(self.ups) - 1:
@@ -392,14 +399,15 @@ class Decoder(nn.Module):
         self.asr_res = nn.Conv1d(c.hidden, 64, 1)
         self.generator = Generator(c)
 
-    def forward(self, asr: torch.Tensor, f0: torch.Tensor, n: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    def forward(self, asr: torch.Tensor, f0: torch.Tensor, n: torch.Tensor, s: torch.Tensor,
+                phase0: torch.Tensor | None = None) -> torch.Tensor:
         f0_d = self.F0_conv(f0.unsqueeze(1))
         n_d = self.N_conv(n.unsqueeze(1))
         x = self.encode(torch.cat([asr, f0_d, n_d], dim=1), s)
         res = self.asr_res(asr)
         for block in self.decode:  # the residual inputs are re-fed until (and into) the upsampler
             x = block(torch.cat([x, res, f0_d, n_d], dim=1), s)
-        return self.generator(x, s, f0)
+        return self.generator(x, s, f0, phase0)
 
 
 # ---------------------------------------------------------------- the whole model
@@ -483,9 +491,13 @@ class KokoroModel(nn.Module):
         """Aligned predictor features [B, 640, F] → F0 (Hz) and energy, each [B, 2F]."""
         return self.predictor.f0_n(aligned_d, style[:, self.config.style_dim :])
 
-    def decode(self, asr: torch.Tensor, f0: torch.Tensor, n: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Aligned text features [B, 512, F] + F0/N [B, 2F] + style → audio [B, F*600]."""
-        return self.decoder(asr, f0, n, style[:, : self.config.style_dim])
+    def decode(self, asr: torch.Tensor, f0: torch.Tensor, n: torch.Tensor, style: torch.Tensor,
+               phase0: torch.Tensor | None = None) -> torch.Tensor:
+        """Aligned text features [B, 512, F] + F0/N [B, 2F] + style → audio [B, F*600].
+
+        ``phase0``: the harmonic source's starting phase, for a crop of a longer utterance.
+        """
+        return self.decoder(asr, f0, n, style[:, : self.config.style_dim], phase0)
 
     def forward(
         self, tokens: torch.Tensor, style: torch.Tensor, speed: float = 1.0
