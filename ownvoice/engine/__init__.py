@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -106,6 +107,29 @@ class Engine:
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(parts)
+
+    def stream_phonemes(self, phonemes: str, voice, speed: float = 1.0) -> Iterator[tuple[np.ndarray, bool]]:
+        """``speak_phonemes`` in pieces, as (audio, last) with ``last`` on the final one (at least
+        one comes). A runtime that can (``FastKokoroEngine.stream``) decodes the first piece in
+        growing chunks, the first as soon as possible; otherwise each piece comes whole. The
+        pieces join into audio as long as ``speak_phonemes`` gives."""
+        style = voice.style()
+        kwargs = self._kwargs(voice)
+        pieces = split_phonemes(phonemes, self.max_tokens)
+        if not pieces:
+            yield np.zeros(0, dtype=np.float32), True
+            return
+        for n, piece in enumerate(pieces):
+            final = n == len(pieces) - 1
+            if n == 0 and hasattr(self.model, "stream"):
+                chunks = self.model.stream(piece, style, speed, unknown="skip", **kwargs)
+                audio, last = next(chunks, (np.zeros(0, dtype=np.float32), True))
+                while not last:
+                    yield np.asarray(audio, dtype=np.float32), False
+                    audio, last = next(chunks)
+            else:
+                audio = self.model.synthesize(piece, style, speed, unknown="skip", **kwargs).audio
+            yield np.asarray(audio, dtype=np.float32), final
 
 
 _ENGINE: Engine | None = None

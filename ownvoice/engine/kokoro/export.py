@@ -1,13 +1,16 @@
 """fp32 ONNX export of our torch Kokoro model, for fast inference under onnxruntime.
 
-Two graphs, split where the model becomes data-dependent (integer durations):
+Three graphs, split where the model becomes data-dependent (integer durations) and where the
+decoder may run on crops (``kokoro.chunks``, streamed sentences):
 
 - ``encode``: tokens [1, T] int64, style [1, 256], speed [1] → duration [1, T] (float frames),
   d [1, T, 640] (predictor features), t_en [1, 512, T] (text features);
-- ``decode``: d aligned [1, 640, F], t_en aligned [1, 512, F], style [1, 256] → audio [1, F*600]
-  (F0/energy prediction, decoder, harmonic source, inverse STFT).
+- ``f0n``: d aligned [1, 640, F], style [1, 256] → f0 [1, 2F] (Hz), n [1, 2F] (energy);
+- ``vocode``: t_en aligned [1, 512, F], f0, n, style, phase0 [1, 9] float64 (the harmonic
+  source's starting phase in cycles; zeros for a whole sentence) → audio [1, F*600] (decoder,
+  harmonic source, inverse STFT).
 
-Rounding and repeating by the durations happen in numpy between the two. The files are written
+Rounding and repeating by the durations happen in numpy between ``encode`` and the others. The files are written
 once per machine into the models cache (never into the repo), atomically, and their sha256 is
 recorded in a manifest after export; a later process trusts a file whose size and mtime match
 its stamp and re-hashes it otherwise. Every parameter keeps its torch name as an ONNX initializer
@@ -26,8 +29,8 @@ from .. import weights
 
 _LOGGER = logging.getLogger(__name__)
 
-EXPORT_VERSION = "ov4"  # bump when the graphs or the model code they trace change
-GRAPHS = ("encode", "decode")
+EXPORT_VERSION = "ov5"  # bump when the graphs or the model code they trace change
+GRAPHS = ("encode", "f0n", "vocode")
 OPSET = 17
 PREFIX = "model."  # initializer name = PREFIX + torch parameter name
 GENERATOR = PREFIX + "decoder.generator."
@@ -50,16 +53,23 @@ def _wrappers(model):
             enc = self.model.encode_text(tokens, style, speed)
             return enc.duration, enc.d, enc.t_en
 
-    class Decode(nn.Module):
+    class F0N(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, d, t_en, style):
-            f0, n = self.model.predict_f0_n(d, style)
-            return self.model.decode(t_en, f0, n, style)
+        def forward(self, d, style):
+            return self.model.predict_f0_n(d, style)
 
-    return Encode(), Decode()
+    class Vocode(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, t_en, f0, n, style, phase0):
+            return self.model.decode(t_en, f0, n, style, phase0)
+
+    return Encode(), F0N(), Vocode()
 
 
 def convs_as_2d(proto, only: str = GENERATOR) -> int:
@@ -105,13 +115,13 @@ def convs_as_2d(proto, only: str = GENERATOR) -> int:
 
 
 def export(model, folder: Path) -> dict[str, Path]:
-    """Trace ``model`` into the two graphs in ``folder`` (about 10-20 s on 2 cores)."""
+    """Trace ``model`` into the three graphs in ``folder`` (about 10-20 s on 2 cores)."""
     import torch
 
     from ...atomic import write_text
     from ...hashing import sha256_file
 
-    enc, dec = _wrappers(model)
+    enc, f0n, voc = _wrappers(model)
     t, f = 24, 60  # example sizes only: both axes are dynamic and nothing branches on values
     tokens = torch.zeros(1, t, dtype=torch.long)
     tokens[0, 1:-1] = torch.arange(16, 16 + t - 2)
@@ -120,11 +130,15 @@ def export(model, folder: Path) -> dict[str, Path]:
     c = model.config
     d = torch.zeros(1, c.hidden + c.style_dim, f)
     t_en = torch.zeros(1, c.hidden, f)
+    f0 = torch.zeros(1, 2 * f)
+    phase0 = torch.zeros(1, c.harmonics, dtype=torch.float64)
     specs = {
         "encode": (enc, (tokens, style, speed), ["tokens", "style", "speed"], ["duration", "d", "t_en"],
                    {"tokens": {1: "T"}, "duration": {1: "T"}, "d": {1: "T"}, "t_en": {2: "T"}}),
-        "decode": (dec, (d, t_en, style), ["d", "t_en", "style"], ["audio"],
-                   {"d": {2: "F"}, "t_en": {2: "F"}, "audio": {1: "S"}}),
+        "f0n": (f0n, (d, style), ["d", "style"], ["f0", "n"],
+                {"d": {2: "F"}, "f0": {1: "F2"}, "n": {1: "F2"}}),
+        "vocode": (voc, (t_en, f0, f0.clone(), style, phase0), ["t_en", "f0", "n", "style", "phase0"],
+                   ["audio"], {"t_en": {2: "F"}, "f0": {1: "F2"}, "n": {1: "F2"}, "audio": {1: "S"}}),
     }
     out: dict[str, Path] = {}
     manifest = {"export_version": EXPORT_VERSION, "torch": torch.__version__,

@@ -14,20 +14,23 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from ...audio_constants import HOP
+from ...audio_constants import HOP, SAMPLE_RATE
 from .. import weights
-from . import export
+from . import chunks, export
 from .runtime import Runtime, SynthOutput, check_speed, phoneme_vocab, select_style
 
 _LOGGER = logging.getLogger(__name__)
 
+HARMONICS = 9  # KokoroConfig.harmonics: the harmonic source's sines
 ADAPTED_SESSIONS = 2  # LoRA voices kept warm (each holds a copy of the weights, ~350 MB)
 
 
@@ -49,8 +52,37 @@ def session_options(threads: int):
 @dataclass
 class _Sessions:
     encode: object
-    decode: object
+    f0n: object
+    vocode: object
     keep: list  # OrtValues whose memory the sessions use (must outlive them)
+
+
+@dataclass
+class _Prepared:
+    """One sentence through the text side: everything the decoder needs, for any crop of it."""
+
+    sessions: _Sessions
+    style: np.ndarray  # [1, 256]
+    durations: np.ndarray  # int64 frames per token
+    t_en: np.ndarray  # [1, 512, F] aligned text features
+    f0: np.ndarray  # [1, 2F]
+    n: np.ndarray  # [1, 2F]
+
+    @property
+    def frames(self) -> int:
+        return int(self.t_en.shape[2])
+
+    def vocode(self, lo: int, hi: int) -> np.ndarray:
+        """Audio of frames [lo, hi), the harmonic source continuing the sentence's phase."""
+        phase0 = chunks.start_phase(self.f0, 2 * lo, HARMONICS, SAMPLE_RATE, HOP // 2)
+        audio = self.sessions.vocode.run(
+            None,
+            {"t_en": self.t_en[:, :, lo:hi], "f0": self.f0[:, 2 * lo : 2 * hi], "n": self.n[:, 2 * lo : 2 * hi],
+             "style": self.style, "phase0": phase0},
+        )[0].reshape(-1)
+        if not np.isfinite(audio).all():
+            raise RuntimeError("the model produced non-finite audio")  # a bug, not bad input
+        return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
 
 
 class FastKokoroEngine(Runtime):
@@ -100,7 +132,7 @@ class FastKokoroEngine(Runtime):
             sessions.append(
                 ort.InferenceSession(str(self._paths[graph]), sess_options=opts, providers=["CPUExecutionProvider"])
             )
-        return _Sessions(sessions[0], sessions[1], keep)
+        return _Sessions(*sessions, keep)
 
     def _sessions(self, adapter: Path | None) -> _Sessions:
         self.load()
@@ -147,13 +179,12 @@ class FastKokoroEngine(Runtime):
             self._adapted.clear()
 
     # ---- synthesis -----------------------------------------------------------------------------
-    def synthesize(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
-                   unknown: Literal["error", "skip"] = "error") -> SynthOutput:
-        """Speak one phoneme string; ``adapter`` is a voice's LoRA folder (None: stock weights)."""
+    def _prepare(self, phonemes: str, style, speed: float, adapter: Path | None,
+                 unknown: Literal["error", "skip"]) -> _Prepared | None:
         speed = check_speed(speed)
         ids = self.tokens(phonemes, unknown)
         if not ids:
-            return SynthOutput(np.zeros(0, np.float32), np.zeros(0, np.int64))
+            return None
         ref = select_style(style, len(ids))[None]
         s = self._sessions(adapter)
         duration, d, t_en = s.encode.run(
@@ -163,10 +194,48 @@ class FastKokoroEngine(Runtime):
         )
         # round half to even and at least one frame per token, as KokoroModel.round_durations
         dur = np.maximum(np.round(duration[0]), 1).astype(np.int64)
-        audio = s.decode.run(
-            None,
-            {"d": np.repeat(d.transpose(0, 2, 1), dur, axis=2), "t_en": np.repeat(t_en, dur, axis=2), "style": ref},
-        )[0].reshape(-1)
-        if not np.isfinite(audio).all():
-            raise RuntimeError("the model produced non-finite audio")  # a bug, not bad input
-        return SynthOutput(np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False), dur, HOP)
+        f0, n = s.f0n.run(None, {"d": np.repeat(d.transpose(0, 2, 1), dur, axis=2), "style": ref})
+        return _Prepared(s, ref, dur, np.repeat(t_en, dur, axis=2), f0, n)
+
+    def synthesize(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
+                   unknown: Literal["error", "skip"] = "error") -> SynthOutput:
+        """Speak one phoneme string; ``adapter`` is a voice's LoRA folder (None: stock weights)."""
+        p = self._prepare(phonemes, style, speed, adapter, unknown)
+        if p is None:
+            return SynthOutput(np.zeros(0, np.float32), np.zeros(0, np.int64))
+        return SynthOutput(p.vocode(0, p.frames), p.durations, HOP)
+
+    def stream(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
+               unknown: Literal["error", "skip"] = "error") -> Iterator[tuple[np.ndarray, bool]]:
+        """The audio of ``synthesize`` in growing chunks, as (audio, last), the first after
+        ~0.3 s of work (``kokoro.chunks``); nothing for a string with no speakable symbols.
+
+        The chunks join into one signal of the same length, nearly the same audio (the decoder's
+        instance norms see crops). Decoding speed is measured as it goes, so each chunk is ready
+        before the audio sent so far has played, on a busy machine too.
+        """
+        p = self._prepare(phonemes, style, speed, adapter, unknown)
+        if p is None:
+            return
+        frames = p.frames
+        stitch = chunks.Stitcher(HOP)
+        done, cut = 0, chunks.first_cut(p.n, frames)
+        started = sent = None
+        decoded = spent = 0.0  # frames decoded and seconds spent on them, for the speed
+        while True:
+            span = chunks.crop(done, frames if cut is None else cut, frames)
+            t0 = time.perf_counter()
+            audio = p.vocode(span[0], span[3])
+            now = time.perf_counter()
+            decoded, spent = decoded + span[3] - span[0], spent + now - t0
+            piece = stitch.add(span, audio, last=cut is None)
+            if started is None:
+                started, sent = now, 0.0
+            sent += len(piece) / SAMPLE_RATE
+            yield piece, cut is None
+            if cut is None:
+                return
+            done = cut
+            # audio not yet played if playback began with the first chunk: what the next must beat
+            buffered = sent - (time.perf_counter() - started)
+            cut = chunks.next_cut(p.n, done, frames, chunks.budget(buffered, spent / decoded))
