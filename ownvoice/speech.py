@@ -8,7 +8,6 @@ CPU cores gain nothing from two concurrent inferences).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,54 +22,9 @@ _LOGGER = logging.getLogger(__name__)
 
 SPEED_RANGE = (0.5, 2.0)
 SENTENCE_GAP = 0.12  # seconds of silence between sentences
-# Latency: an uncached first sentence is said in two parts, its first few words alone first, so
-# the first audio is ready after synthesizing about a second of speech instead of the whole
-# sentence. Short heads sound clipped, long ones delay the start: 3-6 words, cut at a clause
-# mark when one is that close, else before a function word, else after HEAD_WORDS words.
-HEAD_WORDS = 4
-HEAD_MAX_WORDS = 6
-TAIL_MIN_WORDS = 3  # a shorter rest is not worth a second model call
-CJK_HEAD_MAX_CHARS = 12  # CJK has no spaces: cut only at a clause mark this close to the start
-_CLAUSE_END = tuple(",;:—–、，；：")
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "so",
-        "yet",
-        "for",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "onto",
-        "as",
-        "that",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "while",
-        "because",
-        "if",
-        "than",
-        "then",
-    ]
-)
-_WORD_RE = re.compile(r"\S+")
-_CJK_CLAUSE_RE = re.compile(r"[、，；：,;:]")
+# Latency: an uncached first sentence of a streamed answer comes in the chunks the engine decodes
+# it in (``Engine.stream_phonemes``): the whole sentence's prosody, its first ~0.4 s of audio
+# after ~0.3 s of work, then chunks that stay ahead of playback.
 
 
 @dataclass(frozen=True)
@@ -84,7 +38,7 @@ class SentenceAudio:
     end: int
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
-    part: int = 0  # 0, or 1 for the rest of a sentence whose first words came alone (same index)
+    part: int = 0  # 0, 1, 2...: the chunks of one streamed sentence (same index, text and span)
     last: bool = True  # False when more audio of the same sentence follows
 
 
@@ -279,14 +233,14 @@ class Speaker:
         markdown: bool = False,
         rules=None,
         cancelled: Callable[[], bool] | None = None,
-        split_first: bool = False,
+        chunk_first: bool = False,
     ) -> Iterator[SentenceAudio]:
         """Yield each sentence's audio as soon as it is ready.
 
-        With ``split_first`` (streamed answers), an uncached first sentence comes in two chunks
-        with the same ``index``: its first few words (``part`` 0, ``last`` False), then the rest
-        (``part`` 1), so audio starts sooner. Buffered answers gain nothing from the cut and
-        would only hear the seam, so it is off by default.
+        With ``chunk_first`` (streamed answers), an uncached first sentence comes in chunks with
+        the same ``index``, text and span (``part`` 0, 1, ..., ``last`` only on the final one),
+        so audio starts sooner. Buffered answers gain nothing from chunks (and the sentence is
+        decoded whole, a hair better), so it is off by default.
         """
         speed = check_speed(speed)
         sentences = self.script(text, markdown=markdown, rules=rules, lang=lang)
@@ -297,16 +251,41 @@ class Speaker:
             v = voices.get(s.lang)
             if v is None:
                 v = voices[s.lang] = self.resolve_voice(voice, s.lang)
-            parts = [(s.text, s.start, s.end)]
-            if split_first and n == 0 and not self.is_cached(s.text, s.lang, v, speed):
-                parts = split_head(s, text) or parts
-            for p, (piece, start, end) in enumerate(parts):
-                if p and cancelled and cancelled():
-                    return
-                audio = self.synthesize_sentence(piece, s.lang, v, speed)
-                yield SentenceAudio(
-                    s.index, piece, s.lang, start, end, audio, part=p, last=p == len(parts) - 1
-                )
+            if chunk_first and n == 0 and not self.is_cached(s.text, s.lang, v, speed):
+                yield from self._stream_sentence(s, v, speed, cancelled)
+                continue
+            audio = self.synthesize_sentence(s.text, s.lang, v, speed)
+            yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio)
+
+    def _stream_sentence(self, s: ScriptSentence, voice, speed: float,
+                         cancelled: Callable[[], bool] | None) -> Iterator[SentenceAudio]:
+        """One uncached sentence in the engine's chunks, cached whole once all of it is made."""
+        from .engine.g2p import to_phonemes
+
+        phonemes = to_phonemes(s.text, s.lang)
+        stream = getattr(self.engine, "stream_phonemes", None)
+        if stream is None or not phonemes.strip():
+            audio = self.synthesize_sentence(s.text, s.lang, voice, speed)
+            yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio)
+            return
+        chunks = stream(phonemes, voice, speed)
+        made: list[np.ndarray] = []
+        with self._model_lock:
+            self.synth_calls += 1
+        try:
+            last = False
+            while not last:
+                if made and cancelled and cancelled():
+                    return  # nothing cached: the sentence is not whole
+                with self._model_lock:  # held per chunk: other requests may run between chunks
+                    audio, last = next(chunks)
+                made.append(audio)
+                if last:  # cached before the final chunk goes out: a client may stop reading then
+                    self.cache.put(self._key(s.text, s.lang, voice, speed), np.concatenate(made), SAMPLE_RATE)
+                yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio,
+                                    part=len(made) - 1, last=last)
+        finally:
+            chunks.close()
 
     def speak(
         self,
@@ -326,7 +305,7 @@ class Speaker:
 
 class SpeechBuilder:
     """Joins streamed chunks into one ``Speech``: a gap between sentences, none between the parts
-    of one sentence, and one timing per sentence (the parts of a split sentence merged)."""
+    of one sentence, and one timing per sentence (the parts of a streamed sentence merged)."""
 
     def __init__(self) -> None:
         self.parts: list[np.ndarray] = []
@@ -347,13 +326,7 @@ class SpeechBuilder:
             self.parts.append(audio)
             self.samples += len(audio)
             self.timings[-1] = SentenceTiming(
-                prev.index,
-                f"{prev.text} {chunk.text}",
-                prev.lang,
-                prev.start,
-                chunk.end,
-                prev.t0,
-                self.seconds,
+                prev.index, prev.text, prev.lang, prev.start, prev.end, prev.t0, self.seconds
             )
             return
         if self.parts:
@@ -373,48 +346,6 @@ class SpeechBuilder:
             raise BadInput("nothing to say: the text has no speakable words")
         samples = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
         return Speech(samples.astype(np.float32, copy=False), SAMPLE_RATE, self.timings)
-
-
-def split_head(sentence: ScriptSentence, source: str) -> list[tuple[str, int, int]] | None:
-    """The sentence as (head, rest) pieces with source offsets, or None when not worth cutting.
-
-    The head is the first few words, cut at a clause mark, before a function word, or after
-    ``HEAD_WORDS`` words; CJK text only at a clause mark near the start.
-    """
-    text = sentence.text
-    cut = _cjk_cut(text) if sentence.lang in ("zh", "ja") else _word_cut(text)
-    if cut is None:
-        return None
-    head, rest = text[:cut].strip(), text[cut:].strip()
-    if not head or not rest:
-        return None
-    # Offsets: map the cut into the source span when the rest is a verbatim slice of it
-    # (Markdown may have rewritten the text; then the head keeps the whole span).
-    span = source[sentence.start : sentence.end]
-    off = span.rfind(rest)
-    mid = sentence.start + off if off > 0 else sentence.end
-    return [(head, sentence.start, mid), (rest, mid, sentence.end)]
-
-
-def _word_cut(text: str) -> int | None:
-    words = list(_WORD_RE.finditer(text))
-    if len(words) < HEAD_WORDS + TAIL_MIN_WORDS:
-        return None
-    limit = min(HEAD_MAX_WORDS, len(words) - TAIL_MIN_WORDS)
-    for i in range(1, limit):  # a clause mark after the 2nd..6th word
-        if words[i].group().endswith(_CLAUSE_END):
-            return words[i].end()
-    for i in range(HEAD_WORDS - 1, limit):  # before a function word: a phrase starts there
-        if words[i].group().lower().strip("\"'“‘([") in _FUNCTION_WORDS:
-            return words[i - 1].end()
-    return words[min(HEAD_WORDS, limit) - 1].end()
-
-
-def _cjk_cut(text: str) -> int | None:
-    m = _CJK_CLAUSE_RE.search(text, 2, CJK_HEAD_MAX_CHARS + 1)
-    if m is None or len(text) - m.end() < 4:
-        return None
-    return m.end()
 
 
 _DEFAULT: Speaker | None = None

@@ -57,14 +57,14 @@ async def speech(request: web.Request) -> web.StreamResponse:
 async def _stream(request: web.Request, p: SpeakParams) -> web.StreamResponse:
     """wav/pcm as chunked audio, sent as each part is synthesized (as OpenAI's API streams).
 
-    The first bytes are the first words of the first sentence, so playback can start long
-    before the whole text is synthesized. Errors before the first chunk keep their status.
+    The first bytes are the first chunk of the first sentence as it is decoded (~0.4 s of
+    audio), so playback can start long before the whole text is synthesized. Errors before the first chunk keep their status.
     """
     d = daemon_of(request)
     joiner = PcmJoiner()
     chunks = d.synth.iterate(
         lambda cancelled: d.speaker.stream(
-            p.text, p.voice, p.lang, p.speed, cancelled=cancelled, split_first=True
+            p.text, p.voice, p.lang, p.speed, cancelled=cancelled, chunk_first=True
         )
     )
     resp: web.StreamResponse | None = None

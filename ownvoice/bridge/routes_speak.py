@@ -99,7 +99,7 @@ async def _stream_ndjson(request: web.Request, p: SpeakParams) -> web.StreamResp
     conv = Utf16Offsets(p.text)
     chunks = d.synth.iterate(
         lambda cancelled: d.speaker.stream(
-            p.text, p.voice, p.lang, p.speed, p.markdown, p.rules, cancelled, split_first=True
+            p.text, p.voice, p.lang, p.speed, p.markdown, p.rules, cancelled, chunk_first=True
         )
     )
     resp: web.StreamResponse | None = None
@@ -117,8 +117,8 @@ async def _stream_ndjson(request: web.Request, p: SpeakParams) -> web.StreamResp
                     "end": conv(chunk.end),
                     "sample_rate": chunk.sample_rate,
                     "duration": round(len(chunk.samples) / chunk.sample_rate, 4),
-                    # A first sentence may come in two parts (same index): its first words, then
-                    # the rest; "last" tells whether more of this sentence follows.
+                    # An uncached first sentence comes in chunks (same index, text and span, part
+                    # 0, 1, ...) as it is decoded; "last" tells whether more of it follows.
                     "part": chunk.part,
                     "last": chunk.last,
                     "audio_base64": base64.b64encode(wav).decode("ascii"),

@@ -79,7 +79,7 @@ class FakeSpeaker:
         markdown=False,
         rules=None,
         cancelled=None,
-        split_first=False,  # the real Speaker's latency option; sentences here are never cut
+        chunk_first=False,  # the real Speaker's latency option; sentences here are never cut
     ):
         speed = check_speed(speed)
         sentences = self.script(text, markdown, rules, lang)
