@@ -62,7 +62,7 @@ hardening: $(STAMP)
 	$(PY) bench/hardening.py
 
 bench: $(STAMP)
-	$(PY) bench/synth.py && $(PY) bench/notes.py && $(PY) bench/bridge.py && $(PY) bench/clone_eval.py
+	$(PY) bench/synth.py && $(PY) bench/stream.py && $(PY) bench/notes.py && $(PY) bench/bridge.py && $(PY) bench/clone_eval.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ownvoice tests bench
