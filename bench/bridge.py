@@ -7,7 +7,7 @@ Starts the real daemon (`ownvoice serve`) on a free loopback port with a tempora
     and the first audio sample byte of a streamed wav from /v1/audio/speech;
   * 50 concurrent clients against a bounded queue: throughput, status counts (only 200 and clean
     503 + Retry-After are acceptable), latency;
-  * daemon RSS before and after.
+  * daemon RSS before, after the model loads and after each concurrent round (memory settles).
 Prints a table and writes bench/results/bridge.json.
 """
 
@@ -152,7 +152,9 @@ def wait_ready(client: Client, proc: subprocess.Popen | None, timeout: float = 1
     raise SystemExit("daemon did not answer")
 
 
-def concurrent(host: str, port: int, token: str, clients: int, per_client: int) -> dict:
+def concurrent(
+    host: str, port: int, token: str, clients: int, per_client: int, round_no: int = 0
+) -> dict:
     statuses: dict[int, int] = {}
     latencies: list[float] = []
     bad_503 = 0
@@ -167,7 +169,7 @@ def concurrent(host: str, port: int, token: str, clients: int, per_client: int) 
             text = (
                 CONCURRENT_SET[(i + j) % len(CONCURRENT_SET)]
                 if j
-                else f"Client {i} says something new."
+                else f"Client {i} says something new in round {round_no + 1}."
             )
             try:
                 status, _, t_all, body, headers = post_timed(
@@ -200,6 +202,29 @@ def concurrent(host: str, port: int, token: str, clients: int, per_client: int) 
         "errors": sum(v for k, v in statuses.items() if k not in (200, 503)) + bad_503,
         "p50_s": round(pct(latencies, 0.5), 4) if latencies else None,
         "p95_s": round(pct(latencies, 0.95), 4) if latencies else None,
+        "latencies_s": latencies,
+    }
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """The rounds' figures together (latency percentiles over every request), plus each round's."""
+    statuses: dict[str, int] = {}
+    for r in rounds:
+        for k, v in r["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    latencies = [x for r in rounds for x in r.pop("latencies_s")]
+    wall = sum(r["wall_s"] for r in rounds)
+    return {
+        "clients": rounds[0]["clients"],
+        "rounds": len(rounds),
+        "requests": sum(r["requests"] for r in rounds),
+        "wall_s": round(wall, 3),
+        "throughput_rps": round(statuses.get("200", 0) / wall, 2),
+        "statuses": dict(sorted(statuses.items())),
+        "errors": sum(r["errors"] for r in rounds),
+        "p50_s": round(pct(latencies, 0.5), 4) if latencies else None,
+        "p95_s": round(pct(latencies, 0.95), 4) if latencies else None,
+        "per_round": rounds,
     }
 
 
@@ -213,6 +238,12 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     ap.add_argument(
         "--per-client", type=int, default=4, help="requests per concurrent client (default 4)"
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="concurrent rounds, RSS read after each to see memory settle (default 3)",
     )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
@@ -275,8 +306,12 @@ def main() -> int:
         for text in CONCURRENT_SET:  # cached before the storm
             post_timed(host, port, token, "/api/speak", {"text": text})
         queue_max = client.status()["queue"].get("max")
-        storm = concurrent(host, port, token, args.clients, args.per_client)
-        rss_end = rss_mb(pid)
+        storms, rss_rounds = [], []
+        for r in range(args.rounds):
+            storms.append(concurrent(host, port, token, args.clients, args.per_client, r))
+            rss_rounds.append(rss_mb(pid))
+        storm = merge_rounds(storms)
+        rss_end = rss_rounds[-1]
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
@@ -313,7 +348,12 @@ def main() -> int:
             "target_first_audio_s": 0.4,
         },
         "concurrency": {**storm, "queue_max": queue_max},
-        "rss_mb": {"start": rss_start, "after_model": rss_warm, "end": rss_end},
+        "rss_mb": {
+            "start": rss_start,
+            "after_model": rss_warm,
+            "after_each_round": rss_rounds,
+            "end": rss_end,
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -344,7 +384,7 @@ def main() -> int:
             + " s; target first audio <= 0.4)",
         ),
         (
-            f"{storm['clients']} clients x {args.per_client}",
+            f"{storm['clients']} clients x {args.per_client}, {storm['rounds']} rounds",
             (
                 f"{storm['throughput_rps']} req/s, statuses "
                 f"{storm['statuses']}, errors {storm['errors']}"
@@ -352,8 +392,9 @@ def main() -> int:
         ),
         ("  latency p50 / p95", f"{storm['p50_s']} / {storm['p95_s']} s"),
         (
-            "RSS start / model / end",
-            " / ".join(f"{x:.0f}" if x else "?" for x in (rss_start, rss_warm, rss_end)) + " MiB",
+            "RSS start / model / after each round",
+            " / ".join(f"{x:.0f}" if x else "?" for x in (rss_start, rss_warm, *rss_rounds))
+            + " MiB",
         ),
     ]
     width = max(len(k) for k, _ in rows)
