@@ -68,6 +68,17 @@ def test_next_cut_respects_the_budget_and_never_leaves_a_tiny_rest():
     assert chunks.next_cut(energy, 200, frames, 1000) is None  # the rest fits: decode it all
 
 
+def test_next_cut_on_a_machine_too_slow_to_keep_ahead_still_makes_real_chunks():
+    """A negative budget (a loaded machine: nothing buffered covers the next chunk) once gave a
+    cut past the sentence's end and an empty crop; every done position must give a valid cut."""
+    frames, energy = 150, np.random.default_rng(1).random(300)
+    for budget in (-500, -1, 0, 5):
+        for done in range(0, frames):
+            cut = chunks.next_cut(energy, done, frames, budget)
+            if cut is not None:
+                assert done + chunks.MIN_CHUNK // 2 <= cut <= frames - chunks.MIN_CHUNK, (done, cut)
+
+
 def test_budget_grows_with_the_buffered_audio_and_with_speed():
     slow, fast = 0.02, 0.005  # seconds per decoded frame
     assert chunks.budget(1.0, slow) < chunks.budget(2.0, slow)

@@ -141,3 +141,19 @@ def test_streamed_decoding_starts_early_and_joins_into_nearly_the_whole_sentence
     # measured 0.16, near the int8 model's 0.11-0.13 and far from another voice's ~1.0
     assert float(np.abs(_log_mel(joined) - _log_mel(whole)).mean()) <= 0.25
     assert list(fast.stream("", style, unknown="skip")) == []
+
+
+def test_streamed_decoding_on_a_machine_that_cannot_keep_ahead_still_makes_the_sentence(
+    engines, monkeypatch
+):
+    """Under load the chunk budget goes negative: chunks get short, the audio stays whole."""
+    from ownvoice.engine.kokoro import chunks
+    from ownvoice.engine.kokoro.runtime import stock_voices
+
+    fast, _ = engines
+    style = stock_voices()["jf_alpha"]
+    whole = fast.synthesize(SENTENCES["long"], style).audio
+    monkeypatch.setattr(chunks, "budget", lambda buffered_s, seconds_per_frame: -1000)
+    parts = [audio for audio, _last in fast.stream(SENTENCES["long"], style)]
+    assert all(len(p) for p in parts) and len(parts) >= 4
+    assert len(np.concatenate(parts)) == len(whole)

@@ -43,8 +43,10 @@ def next_cut(energy: np.ndarray, done: int, frames: int, budget: int) -> int | N
     whole rest, when it fits the budget or a cut would leave less than ``MIN_CHUNK``)."""
     if done + budget >= frames - MIN_CHUNK:
         return None
-    budget = max(budget, MIN_CHUNK)
-    return quietest(energy, done + max(MIN_CHUNK // 2, budget // 2), min(done + budget, frames - MIN_CHUNK))
+    budget = max(budget, MIN_CHUNK)  # a slow machine gets short chunks, never empty ones
+    lo = done + max(MIN_CHUNK // 2, budget // 2)
+    hi = min(done + budget, frames - MIN_CHUNK)
+    return None if lo > hi else quietest(energy, lo, hi)
 
 
 def budget(buffered_s: float, seconds_per_frame: float) -> int:
@@ -58,8 +60,9 @@ def budget(buffered_s: float, seconds_per_frame: float) -> int:
 def quietest(energy: np.ndarray, lo: int, hi: int) -> int:
     """The frame in [lo, hi] around which the energy curve (2 values per frame) is lowest."""
     e = np.asarray(energy, dtype=np.float64).reshape(-1)
-    lo = max(1, lo)
-    hi = max(lo, min(hi, len(e) // 2 - 1))
+    last = max(1, len(e) // 2 - 1)
+    lo = min(max(1, lo), last)
+    hi = min(max(lo, hi), last)
     scores = [e[2 * c - 2 : 2 * c + 2].mean() for c in range(lo, hi + 1)]
     return lo + int(np.argmin(scores))
 
