@@ -7,7 +7,9 @@
   callouts, Chinese and Japanese paragraphs, footnotes), and ``split_sentences`` on plain text.
 * Edit-to-audio latency: a note is pre-rendered through the watcher + NoteRenderer + AudioCache,
   then one sentence is edited on disk; we time the save → new sentence audio in the cache, and a
-  direct ``NoteRenderer.update`` (no watcher debounce). With ``--engine auto`` the real engine
+  direct ``NoteRenderer.update`` (no watcher debounce), and save → first audio when the edited
+  sentence is read aloud at once from the cursor (``Speaker.stream``, chunked as the bridge's
+  streamed answers are, before the watcher has rendered it). With ``--engine auto`` the real engine
   (``ownvoice.speech.Speaker``) is used when it loads; otherwise a stand-in that returns silence
   of a plausible length is used and the result says so (it then measures pipeline overhead only).
 
@@ -153,7 +155,8 @@ def bench_parse(sizes_mb: list[float]) -> list[dict]:
 
 
 def _real_engine():
-    """(synthesize, VoiceKey, description) using the real engine, or raise if it cannot load."""
+    """(synthesize, VoiceKey, description, Speaker) using the real engine, or raise if it cannot
+    load."""
     import torch
 
     torch.set_num_threads(2)
@@ -177,6 +180,7 @@ def _real_engine():
         synthesize,
         VoiceKey(v.id, getattr(v, "version", 1), ENGINE_VERSION),
         "real engine (Speaker)",
+        speaker,
     )
 
 
@@ -188,6 +192,7 @@ def _stand_in():
         synthesize,
         VoiceKey("stand-in", 1, "none"),
         ("stand-in (silent audio; the real engine did not load) - pipeline overhead only"),
+        None,
     )
 
 
@@ -195,12 +200,12 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
     why = None
     if engine == "auto":
         try:
-            synthesize, voice, used = _real_engine()
+            synthesize, voice, used, speaker = _real_engine()
         except Exception as e:  # noqa: BLE001 - any failure: report it, use the stand-in
             why = f"{type(e).__name__}: {e}"
-            synthesize, voice, used = _stand_in()
+            synthesize, voice, used, speaker = _stand_in()
     else:
-        synthesize, voice, used = _stand_in()
+        synthesize, voice, used, speaker = _stand_in()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "vault"
         root.mkdir()
@@ -233,6 +238,10 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
             direct = renderer.update(note)
             direct_s = time.perf_counter() - t
             renderer.wait_idle(60)
+            read_from_cursor = []
+            for k, edit in enumerate(READ_EDITS if speaker is not None else ()):
+                lines[2 + 3 * k] = edit
+                read_from_cursor.append(_edit_then_read(note, lines, edit, speaker))
         finally:
             watcher.stop()
             renderer.stop()
@@ -246,7 +255,31 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
         "synthesized_after_edit": watched.synthesized,
         "edit_to_audio_direct_s": round(direct_s, 3),
         "synthesized_direct": direct.synthesized,
+        "edit_to_first_audio_read_from_cursor_s": read_from_cursor,
     }
+
+
+# Edits read aloud at once from the cursor, the way the editor plugins ask (streamed speech).
+READ_EDITS = [
+    "A third sentence changed, and read aloud from the cursor at once.",
+    "The writer fixed this line and pressed play before the watcher woke.",
+    "Edits near the end are heard as quickly as the ones at the start.",
+]
+
+
+def _edit_then_read(note: Path, lines: list[str], edit: str, speaker) -> float:
+    """Save the note, read it back and stream it from the edited sentence: seconds from the save
+    to the first audio (the first chunk of the uncached sentence)."""
+    t = time.perf_counter()
+    note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
+    text = note.read_text(encoding="utf-8")
+    chunks = speaker.stream(text[text.index(edit) :], markdown=True, chunk_first=True)
+    try:
+        first = next(chunks)
+    finally:
+        chunks.close()
+    assert first.samples.size, "no audio"
+    return round(time.perf_counter() - t, 3)
 
 
 def main() -> None:
@@ -279,6 +312,12 @@ def main() -> None:
         f"  direct NoteRenderer.update:           {latency['edit_to_audio_direct_s']:.3f} s, "
         f"{latency['synthesized_direct']} sentence(s) synthesized"
     )
+    if latency["edit_to_first_audio_read_from_cursor_s"]:
+        print(
+            "  save → first audio, read from cursor (streamed): "
+            + ", ".join(f"{x:.3f}" for x in latency["edit_to_first_audio_read_from_cursor_s"])
+            + " s"
+        )
 
     out = REPO / "bench" / "results" / "notes.json"
     out.parent.mkdir(parents=True, exist_ok=True)
