@@ -32,17 +32,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ownvoice.engine.eval_sentences import ENGLISH
+
 SENTENCES = (
-    "Please remember to water the plants while I am away.",
-    "She opened the old wooden box and found a stack of letters.",
-    "Our train was late, so we walked along the river.",
-    "The library will close early tomorrow because of the holiday.",
-    "A small dog barked at the mail carrier every morning.",
-    "We should compare both plans before making a decision.",
-    "The children built a tall tower out of colorful blocks.",
-    "After dinner, everyone gathered around the fire to tell stories.",
-    "Fresh bread from the bakery smells wonderful on a cold day.",
-    "The meeting notes are saved in the shared folder.",
+    *ENGLISH,
     "Reading your notes aloud in your own voice takes a little patience on a small laptop.",
     "When the rain finally stopped, the whole street smelled of wet stone and cut grass.",
 )
@@ -64,10 +57,16 @@ def underrun(arrivals: list[tuple[float, float]]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--voice", default="ov_en_female", help="voice id (default: the English built-in)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--voice", default="ov_en_female", help="voice id (default: the English built-in)"
+    )
     ap.add_argument("--threads", type=int, default=2, help="model threads (default 2)")
-    ap.add_argument("--rounds", type=int, default=1, help="passes over the sentences (timings: best)")
+    ap.add_argument(
+        "--rounds", type=int, default=1, help="passes over the sentences (timings: best)"
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("OWNVOICE_HOME", tempfile.mkdtemp(prefix="ov-bench-stream-"))
 
@@ -103,35 +102,77 @@ def main(argv: list[str] | None = None) -> int:
             for audio, _last in engine.stream_phonemes(phonemes, voice):
                 arrivals.append((time.perf_counter() - t0, len(audio) / SAMPLE_RATE))
                 parts.append(audio)
-            run = {"t_whole": t_whole, "t_first": arrivals[0][0], "t_stream": arrivals[-1][0],
-                   "chunks": len(parts), "underrun": underrun(arrivals)}
+            run = {
+                "t_whole": t_whole,
+                "t_first": arrivals[0][0],
+                "t_stream": arrivals[-1][0],
+                "chunks": len(parts),
+                "underrun": underrun(arrivals),
+            }
             if best is None or run["t_first"] < best["t_first"]:
                 best = run
         streamed = np.concatenate(parts)
-        split = np.concatenate([engine.speak_phonemes(to_phonemes(p, "en"), voice) for p in (head, rest)])
-        assert len(streamed) == len(whole), "streamed chunks must join to the whole sentence's length"
-        rows.append({"text": text, "seconds": len(whole) / SAMPLE_RATE, **best,
-                     "mos_whole": mos(whole), "mos_stream": mos(streamed), "mos_split": mos(split)})
+        split = np.concatenate(
+            [engine.speak_phonemes(to_phonemes(p, "en"), voice) for p in (head, rest)]
+        )
+        assert len(streamed) == len(whole), (
+            "streamed chunks must join to the whole sentence's length"
+        )
+        rows.append(
+            {
+                "text": text,
+                "seconds": len(whole) / SAMPLE_RATE,
+                **best,
+                "mos_whole": mos(whole),
+                "mos_stream": mos(streamed),
+                "mos_split": mos(split),
+            }
+        )
 
     def mean(key: str) -> float:
         return float(np.mean([r[key] for r in rows]))
 
-    summary = {k: mean(k) for k in ("seconds", "t_first", "t_whole", "t_stream", "chunks", "underrun",
-                                    "mos_whole", "mos_stream", "mos_split")}
+    summary = {
+        k: mean(k)
+        for k in (
+            "seconds",
+            "t_first",
+            "t_whole",
+            "t_stream",
+            "chunks",
+            "underrun",
+            "mos_whole",
+            "mos_stream",
+            "mos_split",
+        )
+    }
     summary["t_first_max"] = float(max(r["t_first"] for r in rows))
     summary["underrun_max"] = float(max(r["underrun"] for r in rows))
-    print(f"voice {args.voice}, {len(rows)} sentences, {args.threads} threads, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"voice {args.voice}, {len(rows)} sentences, {args.threads} threads, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'':22} {'whole':>8} {'stream':>8} {'split':>8}")
-    print(f"{'DNSMOS overall':22} {summary['mos_whole']:8.3f} {summary['mos_stream']:8.3f} {summary['mos_split']:8.3f}")
-    print(f"{'first audio (s)':22} {summary['t_whole']:8.3f} {summary['t_first']:8.3f}   (max {summary['t_first_max']:.3f})")
+    print(
+        f"{'DNSMOS overall':22} {summary['mos_whole']:8.3f} {summary['mos_stream']:8.3f} {summary['mos_split']:8.3f}"
+    )
+    print(
+        f"{'first audio (s)':22} {summary['t_whole']:8.3f} {summary['t_first']:8.3f}   (max {summary['t_first_max']:.3f})"
+    )
     print(f"{'all audio (s)':22} {summary['t_whole']:8.3f} {summary['t_stream']:8.3f}")
-    print(f"audio {summary['seconds']:.2f} s per sentence; {summary['chunks']:.1f} chunks; underrun mean "
-          f"{summary['underrun']:.3f} s, max {summary['underrun_max']:.3f} s")
+    print(
+        f"audio {summary['seconds']:.2f} s per sentence; {summary['chunks']:.1f} chunks; underrun mean "
+        f"{summary['underrun']:.3f} s, max {summary['underrun_max']:.3f} s"
+    )
     out = REPO / "bench" / "results" / "stream.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"voice": args.voice, "threads": args.threads, "summary": summary, "rows": rows},
-                              indent=2), encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {"voice": args.voice, "threads": args.threads, "summary": summary, "rows": rows},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     print(f"wrote {out.relative_to(REPO)}")
     return 0
 

@@ -13,22 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ownvoice.engine.eval_sentences import ENGLISH
 from ownvoice.engine.wer import word_errors, words
 
 SPEECH = Path(__file__).resolve().parents[2] / ".." / "shared" / "speech"
 PACKAGED = Path(__file__).resolve().parents[2] / "ownvoice" / "voices"
-SENTENCES = (
-    "Please remember to water the plants while I am away.",
-    "She opened the old wooden box and found a stack of letters.",
-    "Our train was late, so we walked along the river.",
-    "The library will close early tomorrow because of the holiday.",
-    "A small dog barked at the mail carrier every morning.",
-    "We should compare both plans before making a decision.",
-    "The children built a tall tower out of colorful blocks.",
-    "After dinner, everyone gathered around the fire to tell stories.",
-    "Fresh bread from the bakery smells wonderful on a cold day.",
-    "The meeting notes are saved in the shared folder.",
-)
+SENTENCES = ENGLISH
 
 
 def _english_builtins() -> list[str]:
