@@ -211,8 +211,9 @@ class FastKokoroEngine(Runtime):
         ~0.3 s of work (``kokoro.chunks``); nothing for a string with no speakable symbols.
 
         The chunks join into one signal of the same length, nearly the same audio (the decoder's
-        instance norms see crops). Decoding speed is measured as it goes, so each chunk is ready
-        before the audio sent so far has played, on a busy machine too.
+        instance norms see crops). Decoding speed is measured as it goes, and each chunk is planned
+        to be ready before the audio sent so far has played; on a machine too busy for that the
+        chunks shrink to ``chunks.MIN_CHUNK`` and playback may wait between them.
         """
         p = self._prepare(phonemes, style, speed, adapter, unknown)
         if p is None:
