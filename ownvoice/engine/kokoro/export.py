@@ -10,12 +10,12 @@ decoder may run on crops (``kokoro.chunks``, streamed sentences):
   source's starting phase in cycles; zeros for a whole sentence) → audio [1, F*600] (decoder,
   harmonic source, inverse STFT).
 
-Rounding and repeating by the durations happen in numpy between ``encode`` and the others. The files are written
-once per machine into the models cache (never into the repo), atomically, and their sha256 is
-recorded in a manifest after export; a later process trusts a file whose size and mtime match
-its stamp and re-hashes it otherwise. Every parameter keeps its torch name as an ONNX initializer
-(no constant folding at export; onnxruntime folds at load), so a LoRA voice can override exactly
-the weights its adapter changes with ``SessionOptions.add_initializer``.
+Rounding and repeating by the durations happen in numpy between ``encode`` and the others. The
+files are written once per machine into the models cache (never into the repo), atomically, and
+their sha256 is recorded in a manifest after export; a later process trusts a file whose size and
+mtime match its stamp and re-hashes it otherwise. Every parameter keeps its torch name as an ONNX
+initializer (no constant folding at export; onnxruntime folds at load), so a LoRA voice can
+override exactly the weights its adapter changes with ``SessionOptions.add_initializer``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from .runtime import Runtime, SynthOutput, check_speed, phoneme_vocab, select_st
 
 _LOGGER = logging.getLogger(__name__)
 
-HARMONICS = 9  # KokoroConfig.harmonics: the harmonic source's sines
 ADAPTED_SESSIONS = 2  # LoRA voices kept warm (each holds a copy of the weights, ~350 MB)
 
 
@@ -56,6 +55,11 @@ class _Sessions:
     vocode: object
     keep: list  # OrtValues whose memory the sessions use (must outlive them)
 
+    @property
+    def harmonics(self) -> int:
+        """The harmonic source's sines, as the exported graph declares (phase0 [1, harmonics])."""
+        return next(i.shape[1] for i in self.vocode.get_inputs() if i.name == "phase0")
+
 
 @dataclass
 class _Prepared:
@@ -74,7 +78,7 @@ class _Prepared:
 
     def vocode(self, lo: int, hi: int) -> np.ndarray:
         """Audio of frames [lo, hi), the harmonic source continuing the sentence's phase."""
-        phase0 = chunks.start_phase(self.f0, 2 * lo, HARMONICS, SAMPLE_RATE, HOP // 2)
+        phase0 = chunks.start_phase(self.f0, 2 * lo, self.sessions.harmonics, SAMPLE_RATE, HOP // 2)
         audio = self.sessions.vocode.run(
             None,
             {"t_en": self.t_en[:, :, lo:hi], "f0": self.f0[:, 2 * lo : 2 * hi], "n": self.n[:, 2 * lo : 2 * hi],
