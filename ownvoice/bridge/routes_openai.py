@@ -58,7 +58,8 @@ async def _stream(request: web.Request, p: SpeakParams) -> web.StreamResponse:
     """wav/pcm as chunked audio, sent as each part is synthesized (as OpenAI's API streams).
 
     The first bytes are the first chunk of the first sentence as it is decoded (~0.4 s of
-    audio), so playback can start long before the whole text is synthesized. Errors before the first chunk keep their status.
+    audio), so playback can start long before the whole text is synthesized. Errors before the
+    first chunk keep their status.
     """
     d = daemon_of(request)
     joiner = PcmJoiner()
