@@ -5,13 +5,14 @@
 * Parse throughput: ``build_script`` on generated, realistic Obsidian notes of about 1 and 4 MB
   (headings, paragraphs with emphasis/links/wikilinks/tags, lists, tasks, tables, code, math,
   callouts, Chinese and Japanese paragraphs, footnotes), and ``split_sentences`` on plain text.
-* Edit-to-audio latency: a note is pre-rendered through the watcher + NoteRenderer + AudioCache,
-  then one sentence is edited on disk; we time the save → new sentence audio in the cache, and a
-  direct ``NoteRenderer.update`` (no watcher debounce), and save → first audio when the edited
-  sentence is read aloud at once from the cursor (``Speaker.stream``, chunked as the bridge's
-  streamed answers are, before the watcher has rendered it). With ``--engine auto`` the real engine
-  (``ownvoice.speech.Speaker``) is used when it loads; otherwise a stand-in that returns silence
-  of a plausible length is used and the result says so (it then measures pipeline overhead only).
+* Edit-to-audio latency, through the daemon's pre-rendering (``ownvoice.daemon.prerender``: the
+  watcher, ``NoteRenderer`` and the Speaker's audio cache): a note is pre-rendered, then one
+  sentence at a time is edited on disk; we time save → the new sentence's audio in the cache
+  (three edits), a direct ``NoteRenderer.update`` (no watcher), and save → first audio when the
+  edited sentence is read aloud at once from the cursor (``Speaker.stream``, chunked as the
+  bridge's streamed answers are). With ``--engine auto`` the real engine is used when it loads;
+  otherwise a stand-in that returns silence of a plausible length is used and the result says so
+  (it then measures pipeline overhead only).
 
 Prints a table and writes ``bench/results/notes.json``.
 """
@@ -34,8 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ownvoice.notes import AudioCache, build_script, split_sentences
-from ownvoice.notes.render import NoteRenderer, VoiceKey
-from ownvoice.notes.watch import NoteWatcher
 
 _WORDS = [
     "voice",
@@ -154,59 +153,59 @@ def bench_parse(sizes_mb: list[float]) -> list[dict]:
     return rows
 
 
-def _real_engine():
-    """(synthesize, VoiceKey, description, Speaker) using the real engine, or raise if it cannot
-    load."""
-    import torch
+class _SilentEngine:
+    """Stand-in when the real engine cannot load: silence of a plausible length (overhead only)."""
 
-    torch.set_num_threads(2)
-    from ownvoice.engine import ENGINE_VERSION
+    def speak_phonemes(self, phonemes: str, voice, speed: float = 1.0) -> np.ndarray:
+        return np.zeros(int(24000 * 0.06 * len(phonemes)), dtype=np.float32)
+
+
+def _speaker(engine: str, cache_dir: Path):
+    """(Speaker, description, error) with the real engine when it loads, else the stand-in."""
+    from ownvoice.config import load_config
     from ownvoice.engine.g2p import to_phonemes
     from ownvoice.speech import Speaker
 
-    speaker = Speaker()
-    voices = {lang: speaker.resolve_voice("default", lang) for lang in ("en", "zh", "ja")}
-    engine = speaker.engine
+    cache = AudioCache(cache_dir, 10**9)
+    if engine == "auto":
+        try:
+            import torch
 
-    def synthesize(text: str, lang: str) -> np.ndarray:
-        phonemes = to_phonemes(text, lang)
-        if not phonemes.strip():
-            return np.zeros(0, dtype=np.float32)
-        return engine.speak_phonemes(phonemes, voices.get(lang, voices["en"]), 1.0)
-
-    synthesize("Warm up.", "en")
-    v = voices["en"]
-    return (
-        synthesize,
-        VoiceKey(v.id, getattr(v, "version", 1), ENGINE_VERSION),
-        "real engine (Speaker)",
-        speaker,
-    )
+            torch.set_num_threads(2)
+            speaker = Speaker(load_config(), cache=cache)
+            voice = speaker.resolve_voice("default", "en")
+            speaker.engine.speak_phonemes(to_phonemes("Warm up.", "en"), voice)
+            return speaker, "real engine (Speaker)", None
+        except Exception as e:  # noqa: BLE001 - any failure: report it, use the stand-in
+            why = f"{type(e).__name__}: {e}"
+    else:
+        why = None
+    speaker = Speaker(load_config(), engine=_SilentEngine(), cache=cache)
+    return speaker, "stand-in (silent audio; the real engine did not load) - pipeline overhead only", why
 
 
-def _stand_in():
-    def synthesize(text: str, lang: str) -> np.ndarray:
-        return np.zeros(int(24000 * 0.06 * len(text)), dtype=np.float32)  # ~ speech-length silence
+def _write(note: Path, lines: list[str]) -> None:
+    note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
 
-    return (
-        synthesize,
-        VoiceKey("stand-in", 1, "none"),
-        ("stand-in (silent audio; the real engine did not load) - pipeline overhead only"),
-        None,
-    )
+
+def _cached(speaker, text: str) -> bool:
+    return speaker.is_cached(text, "en", speaker.resolve_voice("default", "en"))
+
+
+def _wait(predicate, timeout: float = 120.0) -> None:
+    end = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > end:
+            raise TimeoutError("the edit was not rendered")
+        time.sleep(0.002)
 
 
 def bench_latency(n_sentences: int, engine: str) -> dict:
-    why = None
-    if engine == "auto":
-        try:
-            synthesize, voice, used, speaker = _real_engine()
-        except Exception as e:  # noqa: BLE001 - any failure: report it, use the stand-in
-            why = f"{type(e).__name__}: {e}"
-            synthesize, voice, used, speaker = _stand_in()
-    else:
-        synthesize, voice, used, speaker = _stand_in()
+    """The daemon's pre-rendering (``NotePrerender``: watcher + renderer + the Speaker's cache)."""
+    from ownvoice.daemon.prerender import NotePrerender
+
     with tempfile.TemporaryDirectory() as tmp:
+        speaker, used, why = _speaker(engine, Path(tmp) / "cache")
         root = Path(tmp) / "vault"
         root.mkdir()
         note = root / "note.md"
@@ -214,51 +213,56 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
             f"Line {i} of the note talks about {_WORDS[i % len(_WORDS)]} today."
             for i in range(n_sentences)
         ]
-        note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
-        renderer = NoteRenderer(synthesize, AudioCache(Path(tmp) / "cache", 10**9), voice).start()
-        watcher = NoteWatcher(
-            [root], renderer.on_note_changed, renderer.on_note_deleted, debounce=0.5
-        ).start()
+        pre = NotePrerender(speaker, [root]).start()
         try:
+            time.sleep(0.2)
             t = time.perf_counter()
-            first = renderer.update(note)
+            _write(note, lines)
+            _wait(lambda: all(_cached(speaker, x) for x in lines))
             prerender = time.perf_counter() - t
-            before = len(renderer.results)
-            lines[n_sentences // 2] = "This one sentence was edited just now."
-            t_save = time.perf_counter()
-            note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
-            while not any(r.complete for r in renderer.results[before:]):
-                time.sleep(0.005)
-            via_watcher = time.perf_counter() - t_save
-            watched = next(r for r in renderer.results[before:] if r.complete)
-            watcher.stop()  # or the watcher renders the next save too, alongside the direct update
+            before = pre.renderer.synth_calls
+            via_watcher = []
+            for k, edit in enumerate(WATCHED_EDITS):
+                lines[n_sentences // 2 + k] = edit
+                t_save = time.perf_counter()
+                _write(note, lines)
+                _wait(lambda e=edit: _cached(speaker, e))
+                via_watcher.append(round(time.perf_counter() - t_save, 3))
+                time.sleep(0.3)  # the renderer has finished the note
+            synthesized = pre.renderer.synth_calls - before
+            pre.watcher.stop()  # or the watcher renders the next save too, alongside the direct update
             lines[1] = "Another edited sentence, rendered directly."
-            note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
+            _write(note, lines)
             t = time.perf_counter()
-            direct = renderer.update(note)
+            direct = pre.renderer.update(note)
             direct_s = time.perf_counter() - t
-            renderer.wait_idle(60)
             read_from_cursor = []
-            for k, edit in enumerate(READ_EDITS if speaker is not None else ()):
+            for k, edit in enumerate(READ_EDITS if why is None and engine == "auto" else ()):
                 lines[2 + 3 * k] = edit
                 read_from_cursor.append(_edit_then_read(note, lines, edit, speaker))
         finally:
-            watcher.stop()
-            renderer.stop()
+            pre.stop()
     return {
         "engine": used,
         "engine_error": why,
-        "sentences": first.sentences,
+        "sentences": direct.sentences,
         "prerender_s": round(prerender, 3),
-        "edit_to_audio_via_watcher_s": round(via_watcher, 3),
-        "watcher_debounce_s": 0.5,
-        "synthesized_after_edit": watched.synthesized,
+        "edit_to_audio_via_watcher_s": via_watcher,
+        "watcher_debounce_s": pre.watcher.debounce,
+        "watcher_settle_s": pre.watcher.settle,
+        "synthesized_per_edit": synthesized / len(WATCHED_EDITS),
         "edit_to_audio_direct_s": round(direct_s, 3),
         "synthesized_direct": direct.synthesized,
         "edit_to_first_audio_read_from_cursor_s": read_from_cursor,
     }
 
 
+# One sentence changed per save, pre-rendered by the watcher (about 2.5-3 s of speech each).
+WATCHED_EDITS = [
+    "This one sentence was edited just now.",
+    "The second edit changes a few words here.",
+    "A third small change, saved from the editor.",
+]
 # Edits read aloud at once from the cursor, the way the editor plugins ask (streamed speech).
 READ_EDITS = [
     "A third sentence changed, and read aloud from the cursor at once.",
@@ -271,7 +275,7 @@ def _edit_then_read(note: Path, lines: list[str], edit: str, speaker) -> float:
     """Save the note, read it back and stream it from the edited sentence: seconds from the save
     to the first audio (the first chunk of the uncached sentence)."""
     t = time.perf_counter()
-    note.write_text("# Latency\n\n" + "\n\n".join(lines), encoding="utf-8")
+    _write(note, lines)
     text = note.read_text(encoding="utf-8")
     chunks = speaker.stream(text[text.index(edit) :], markdown=True, chunk_first=True)
     try:
@@ -305,8 +309,9 @@ def main() -> None:
         print(f"  (real engine unavailable: {latency['engine_error']})")
     print(f"  pre-render of the whole note:         {latency['prerender_s']:.3f} s")
     print(
-        f"  save → audio via watcher (0.5 s debounce): {latency['edit_to_audio_via_watcher_s']:.3f} s, "
-        f"{latency['synthesized_after_edit']} sentence(s) synthesized"
+        f"  save → audio cached via the watcher (settle {latency['watcher_settle_s']} s after a "
+        f"closed save): " + ", ".join(f"{x:.3f}" for x in latency["edit_to_audio_via_watcher_s"])
+        + f" s, {latency['synthesized_per_edit']:g} sentence(s) synthesized per save"
     )
     print(
         f"  direct NoteRenderer.update:           {latency['edit_to_audio_direct_s']:.3f} s, "

@@ -192,9 +192,7 @@ class Speaker:
         return self.store.find(name)
 
     def _key(self, text: str, lang: str, voice, speed: float) -> str:
-        from .notes.cache import cache_key
-
-        return cache_key(text, lang, voice.id, voice.version, self.engine_version, speed)
+        return self.voice_key(voice, speed).key(text, lang)
 
     def is_cached(self, text: str, lang: str, voice, speed: float = 1.0) -> bool:
         """Whether this sentence's audio is in the cache (no model call needed)."""
@@ -206,17 +204,27 @@ class Speaker:
         hit = self.cache.get(key)
         if hit is not None:
             return hit[0] if isinstance(hit, tuple) else hit
+        audio = self.synthesize_uncached(text, lang, voice, speed)
+        self.cache.put(key, audio, SAMPLE_RATE)
+        return audio
+
+    def synthesize_uncached(self, text: str, lang: str, voice, speed: float = 1.0) -> np.ndarray:
+        """One sentence from the model, neither looked up nor stored in the cache (a caller that
+        keeps its own books, e.g. the note pre-renderer, stores it under ``voice_key``)."""
         from .engine.g2p import to_phonemes
 
         phonemes = to_phonemes(text, lang)
         if not phonemes.strip():
-            audio = np.zeros(0, dtype=np.float32)
-        else:
-            with self._model_lock:
-                self.synth_calls += 1
-                audio = self.engine.speak_phonemes(phonemes, voice, speed)
-        self.cache.put(key, audio, SAMPLE_RATE)
-        return audio
+            return np.zeros(0, dtype=np.float32)
+        with self._model_lock:
+            self.synth_calls += 1
+            return self.engine.speak_phonemes(phonemes, voice, speed)
+
+    def voice_key(self, voice, speed: float = 1.0):
+        """What keys this voice's sentences in the cache, as ``notes.render.VoiceKey``."""
+        from .notes.render import VoiceKey
+
+        return VoiceKey(voice.id, voice.version, self.engine_version, speed)
 
     @property
     def engine_version(self) -> str:

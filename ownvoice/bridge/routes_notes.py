@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 
 from ..errors import BadInput, NotFound, TooLarge
+from ..notes.source import notes_roots
 from .body import json_body
 from .errors import Forbidden
 from .render import SPEAK_FORMATS, content_types, parse_speak
@@ -24,15 +25,6 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 # What 'format' can pick: json (default), streamed ndjson, or the audio itself.
 _RENDER_TYPES = content_types(("json", *SPEAK_FORMATS))
-
-
-def notes_roots(config) -> dict[str, Path]:
-    """Configured roots by name (the folder's name); the first of two same-named folders wins."""
-    roots: dict[str, Path] = {}
-    for entry in config.notes_roots or []:
-        path = Path(str(entry)).expanduser()
-        roots.setdefault(path.name, path)
-    return roots
 
 
 def resolve_note(roots: dict[str, Path], root_name: str, rel: str) -> Path:

@@ -24,6 +24,7 @@ def _status(d) -> dict:
         "queue": {"pending": d.synth.pending, "running": d.synth.running, "max": d.synth.limit},
         "jobs": d.jobs.counts(),
         "playback": d.player.available,
+        "notes": d.prerender.status() if d.prerender is not None else None,
         "pid": os.getpid(),
         "paths": {
             "token_file": str(p.token_file),
@@ -53,7 +54,11 @@ ROUTES = [
         "Daemon status: version, voices, queue, paths",
         "status",
         responses={
-            200: (JSON, "{ok, version, default_voice, voices, queue: {pending, running}, paths}")
+            200: (
+                JSON,
+                "{ok, version, default_voice, voices, queue: {pending, running}, notes: "
+                "{roots, synthesized, last} or null (no pre-rendering), paths}",
+            )
         },
     ),
     Route("GET", "/api/openapi.json", openapi, "This API as an OpenAPI 3 document", "status"),

@@ -6,10 +6,12 @@ import logging
 import threading
 
 from ..config import Config
+from ..notes.source import notes_roots
 from ..speech import Speaker
 from .dropfolder import DropFolder
 from .jobs import JobManager, Trainer
 from .playback import Player, detect_backend
+from .prerender import NotePrerender
 from .synthq import SynthQueue
 from .training import clone_trainer
 
@@ -18,7 +20,8 @@ WARM_TEXT = "Ready."
 
 
 class Daemon:
-    """Speaker, voice store, synthesis queue, training jobs, drop folder and player for one process."""
+    """Speaker, voice store, synthesis queue, training jobs, drop folder, note pre-rendering and
+    player for one process."""
 
     def __init__(
         self,
@@ -29,6 +32,7 @@ class Daemon:
         player: Player | None = None,
         token: str | None = None,
         watch_inbox: bool = True,
+        watch_notes: bool | None = None,
         settle_seconds: float | None = None,
     ) -> None:
         self.config = config
@@ -57,6 +61,11 @@ class Daemon:
                 max_bytes=self.upload_cap,
                 **kwargs,
             )
+        self.prerender: NotePrerender | None = None
+        roots = list(notes_roots(config).values())
+        if (config.watch_notes if watch_notes is None else watch_notes) and roots:
+            self.prerender = NotePrerender(self.speaker, roots)
+            self.synth.hold = self.prerender.interactive  # requests first, pre-rendering after
         self._started = False
         self._warm_thread: threading.Thread | None = None
 
@@ -74,7 +83,7 @@ class Daemon:
         return int(self.config.max_upload_mb) << 20
 
     def start(self) -> None:
-        """Recover from a crash, resume queued jobs, watch the inbox."""
+        """Recover from a crash, resume queued jobs, watch the inbox and the notes roots."""
         if self._started:
             return
         self._started = True
@@ -89,6 +98,11 @@ class Daemon:
         self.jobs.start()
         if self.dropfolder is not None:
             self.dropfolder.start()
+        if self.prerender is not None:
+            try:
+                self.prerender.start()
+            except Exception as e:  # e.g. out of inotify watches: the daemon still serves
+                _LOGGER.error("cannot watch the notes roots, notes are not pre-rendered: %s", e)
 
     def stop(self) -> None:
         """Stop background work; a running training job stays queued and resumes next start."""
@@ -97,6 +111,8 @@ class Daemon:
         self._started = False
         if self.dropfolder is not None:
             self.dropfolder.stop()
+        if self.prerender is not None:
+            self.prerender.stop()
         self.jobs.stop()
         self.player.stop()
         self.synth.shutdown()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ..errors import Busy
@@ -40,6 +42,8 @@ class SynthQueue:
         self._admitted = 0
         self._running = 0
         self._avg_seconds = 1.0  # running mean of request time, for Retry-After
+        # entered around every request's work: lets background work (note pre-rendering) yield
+        self.hold: Callable[[], AbstractContextManager] = contextlib.nullcontext
 
     # ---- stats ----------------------------------------------------------------------------------
     @property
@@ -72,7 +76,8 @@ class SynthQueue:
         with self._lock:
             self._running += 1
         try:
-            return fn(*args)
+            with self.hold():
+                return fn(*args)
         finally:
             with self._lock:
                 self._running -= 1

@@ -262,14 +262,15 @@ class NoteRenderer:
     served elsewhere (e.g. the bridge speaking a selection) can wrap their work in
     ``with renderer.interactive():`` so background synthesis waits instead of competing for the
     CPU. Plug it into :class:`~ownvoice.notes.watch.NoteWatcher` via ``on_note_changed`` and
-    ``on_note_deleted``.
+    ``on_note_deleted``. ``voice`` keys the cache: one ``VoiceKey``, or a function of the
+    sentence's language (the default voice is a different voice per language).
     """
 
     def __init__(
         self,
         synthesize: Synthesize,
         cache: AudioCache,
-        voice: VoiceKey,
+        voice: VoiceKey | Callable[[str], VoiceKey],
         rules: ReadingRules | Mapping[str, Any] | None = None,
         sample_rate: int = SAMPLE_RATE,
     ) -> None:
@@ -295,6 +296,9 @@ class NoteRenderer:
     def _key(path: Path | os.PathLike[str] | str) -> str:
         return os.path.abspath(os.fspath(path))
 
+    def voice_for(self, lang: str) -> VoiceKey:
+        return self.voice if isinstance(self.voice, VoiceKey) else self.voice(lang)
+
     # ---- synchronous core -------------------------------------------------------------------
     def update(
         self, path: Path | os.PathLike[str] | str, priority: int = BACKGROUND
@@ -316,13 +320,14 @@ class NoteRenderer:
             if (s.text, s.lang) in seen:
                 continue
             seen.add((s.text, s.lang))
-            if self.voice.key(s.text, s.lang) in self.cache:
+            voice = self.voice_for(s.lang)
+            if voice.key(s.text, s.lang) in self.cache:
                 continue
             if priority > INTERACTIVE and not self._wait_for_holds():
                 return self._record(
                     RenderResult(key, len(script), synthesized, added, removed, False)
                 )
-            _, fresh = sentence_audio(s, self._counted, self.cache, self.voice, self.sample_rate)
+            _, fresh = sentence_audio(s, self._counted, self.cache, voice, self.sample_rate)
             synthesized += fresh
             if priority > INTERACTIVE and self._more_urgent_waiting(priority):
                 self.submit(key, priority)  # finish later: the cached part will not be redone

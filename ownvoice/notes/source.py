@@ -62,3 +62,13 @@ def read_note(path: str | os.PathLike[str], max_bytes: int = MAX_NOTE_BYTES) -> 
             f"{path.name} is over {max_bytes / 1e6:.0f} MB; notes that large are not read"
         )
     return decode_note(data, path.name)
+
+
+def notes_roots(config) -> dict[str, Path]:
+    """The configured notes roots (setting ``notes_roots``) by name, the folder's name; the first
+    of two same-named folders wins."""
+    roots: dict[str, Path] = {}
+    for entry in config.notes_roots or []:
+        path = Path(str(entry)).expanduser()
+        roots.setdefault(path.name, path)
+    return roots

@@ -6,6 +6,11 @@ rename the note away, write a new one and delete the old (vim). Every raw event 
 final state decides: the file exists → ``on_note_changed(path)`` (unless size and mtime are what
 we last reported), it is gone → ``on_note_deleted(path)``. Swap/backup/temp files and the
 ``.obsidian``, ``.trash`` and ``.git`` folders are ignored.
+
+A save that announces its end settles sooner: when a path's latest event is the writer closing
+the file (inotify's close-after-write) or a file renamed onto it (an atomic save), the note is
+whole, and it is reported after ``settle`` seconds of quiet instead of ``debounce``. Platforms
+without close events (macOS, Windows) wait the full debounce.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from pathlib import Path
 from watchdog.events import (
     DirDeletedEvent,
     DirMovedEvent,
+    FileClosedEvent,
     FileClosedNoWriteEvent,
+    FileMovedEvent,
     FileOpenedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
@@ -35,6 +42,7 @@ IGNORED_DIRS = frozenset({".obsidian", ".trash", ".git", ".hg", ".svn", "node_mo
 _TEMP_SUFFIXES = (".tmp", ".swp", ".swx", ".swo", ".bak", ".part", ".crdownload", "~")
 
 NoteCallback = Callable[[Path], None]
+SETTLE = 0.1  # seconds of quiet after a save that announced its end (close or rename onto)
 
 
 def is_note_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> bool:
@@ -76,9 +84,10 @@ class _Handler(FileSystemEventHandler):
                 for note in w._walk(dest):
                     w._mark(note)
             return
+        whole = isinstance(event, FileClosedEvent)  # the writer closed it: this save is done
         for p in (src, dest):
             if p and w._is_note(p):
-                w._mark(p)
+                w._mark(p, whole=whole or (p == dest and isinstance(event, FileMovedEvent)))
 
 
 class NoteWatcher:
@@ -92,15 +101,18 @@ class NoteWatcher:
         debounce: float = 0.5,
         max_delay: float = 5.0,
         polling: bool = False,
+        settle: float = SETTLE,
     ) -> None:
         self.roots = [Path(os.path.abspath(os.fspath(r))) for r in roots]
         self.on_note_changed = on_note_changed
         self.on_note_deleted = on_note_deleted
         self.debounce = float(debounce)
         self.max_delay = max(float(max_delay), self.debounce)
+        self.settle = min(float(settle), self.debounce)
         self.polling = polling
         self.events_seen = 0
-        self._dirty: dict[str, tuple[float, float]] = {}  # path -> (first event, last event)
+        # path -> (first event, last event, whether the last event said the save was done)
+        self._dirty: dict[str, tuple[float, float, bool]] = {}
         self._known: dict[str, tuple[int, int]] = {}  # path -> signature last reported
         self._known_lock = threading.Lock()  # the observer and dispatcher threads both use it
         self._cond = threading.Condition()
@@ -185,12 +197,12 @@ class NoteWatcher:
         return [Path(n) for n in notes]
 
     # ---- debouncing ---------------------------------------------------------------------------
-    def _mark(self, path: str, now: float | None = None) -> None:
+    def _mark(self, path: str, now: float | None = None, whole: bool = False) -> None:
         now = time.monotonic() if now is None else now
         with self._cond:
             self.events_seen += 1
-            first = self._dirty.get(path, (now, now))[0]
-            self._dirty[path] = (first, now)
+            first = self._dirty.get(path, (now,))[0]
+            self._dirty[path] = (first, now, whole)
             self._cond.notify_all()
 
     def _touch_known_under(self, folder: str) -> None:
@@ -200,19 +212,19 @@ class NoteWatcher:
         for path in inside:
             self._mark(path)
 
-    def _due_at(self, first: float, last: float) -> float:
-        return min(last + self.debounce, first + self.max_delay)
+    def _due_at(self, first: float, last: float, whole: bool = False) -> float:
+        return min(last + (self.settle if whole else self.debounce), first + self.max_delay)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._cond:
                 now = time.monotonic()
-                due = [p for p, (f, last) in self._dirty.items() if self._due_at(f, last) <= now]
+                due = [p for p, mark in self._dirty.items() if self._due_at(*mark) <= now]
                 for p in due:
                     del self._dirty[p]
                 if not due:
                     wait = min(
-                        (self._due_at(f, last) - now for f, last in self._dirty.values()),
+                        (self._due_at(*mark) - now for mark in self._dirty.values()),
                         default=1.0,
                     )
                     self._cond.wait(max(0.01, min(wait, 1.0)))

@@ -178,6 +178,7 @@ def make_daemon(ownvoice_home):
             player=player or Player(None),
             trainer=trainer or fake_trainer(),
             watch_inbox=False,
+            watch_notes=False,  # the pre-renderer needs a real Speaker (tests/daemon covers it)
         )
         made.append(d)
         return d

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         trainer=fakes.fake_trainer(args.train_steps, args.step_seconds),
         player=Player(None),
         watch_inbox=args.inbox,
+        watch_notes=False,  # FakeSpeaker has no model to pre-render with
         settle_seconds=args.settle,
     )
     return serve(config, "127.0.0.1", args.port, warm=False, daemon=daemon)

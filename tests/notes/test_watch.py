@@ -127,6 +127,35 @@ def test_burst_of_100_saves_is_debounced(vault):
     assert watcher.events_seen >= 100  # the raw events really were a burst
 
 
+def _first_change(rec: Recorder, timeout: float) -> float:
+    """Seconds until the recorder saw a change (or the timeout)."""
+    t = time.monotonic()
+    with rec._cond:
+        rec._cond.wait_for(lambda: rec.changed, timeout)
+    return time.monotonic() - t
+
+
+def test_a_save_that_closed_the_file_settles_before_the_debounce(tmp_path):
+    rec = Recorder()
+    with NoteWatcher([tmp_path], rec.on_changed, debounce=2.0, settle=0.1, max_delay=10.0):
+        time.sleep(0.1)
+        note = tmp_path / "n.md"
+        with open(note, "w", encoding="utf-8") as f:
+            f.write("half")
+            f.flush()
+            time.sleep(0.8)  # still open: the editor may write more, so nothing is reported yet
+            assert rec.changed == []
+            f.write(" and whole")
+        assert _first_change(rec, 5.0) < 1.0  # the close says the save is done: no 2 s wait
+        assert rec.changed == [("n.md", "half and whole")]
+        tmp = tmp_path / "n.md.tmp"  # an atomic save (rename onto the note) is whole too
+        tmp.write_text("renamed in", encoding="utf-8")
+        rec.changed.clear()
+        os.replace(tmp, note)
+        assert _first_change(rec, 5.0) < 1.0
+        assert rec.changed == [("n.md", "renamed in")]
+
+
 def test_delete_and_rename_are_reported(vault):
     root, rec, _ = vault
     (root / "a.md").write_text("A", encoding="utf-8")

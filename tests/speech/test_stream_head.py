@@ -12,29 +12,10 @@ import numpy as np
 from ownvoice.config import load_config
 from ownvoice.notes.cache import AudioCache
 from ownvoice.speech import Speaker, SpeechBuilder
+from tone_engine import ToneEngine
 
 TEXT = "Quiet rivers carry the evening light toward the sea. It is late."
 FIRST = "Quiet rivers carry the evening light toward the sea."
-
-
-class ToneEngine:
-    def __init__(self) -> None:
-        self.calls: list[str] = []  # one per sentence synthesized (whole or streamed)
-        self.chunks_made = 0
-
-    def _tone(self, phonemes: str) -> np.ndarray:
-        return np.linspace(-0.5, 0.5, len(phonemes) * 240, dtype=np.float32)
-
-    def speak_phonemes(self, phonemes: str, voice, speed: float) -> np.ndarray:
-        self.calls.append(phonemes)
-        return self._tone(phonemes)
-
-    def stream_phonemes(self, phonemes: str, voice, speed: float):
-        self.calls.append(phonemes)
-        parts = np.array_split(self._tone(phonemes), 3)
-        for n, part in enumerate(parts):
-            self.chunks_made += 1
-            yield part, n == len(parts) - 1
 
 
 def _speaker(tmp_path) -> tuple[Speaker, ToneEngine]:
