@@ -20,6 +20,7 @@ Prints a table and writes ``bench/results/notes.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -230,6 +231,11 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
                 via_watcher.append(round(time.perf_counter() - t_save, 3))
                 time.sleep(0.3)  # the renderer has finished the note
             synthesized = pre.renderer.synth_calls - before
+            while_busy = []
+            for k, edit in enumerate(BUSY_EDITS if why is None and engine == "auto" else ()):
+                lines[n_sentences - 1 - k] = edit
+                while_busy.append(_edit_then_read(note, lines, edit, speaker, pre, after=0.4))
+                time.sleep(1.5)  # the pre-renderer redoes the stopped note
             pre.watcher.stop()  # or the watcher renders the next save too, alongside the direct update
             lines[1] = "Another edited sentence, rendered directly."
             _write(note, lines)
@@ -254,6 +260,7 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
         "edit_to_audio_direct_s": round(direct_s, 3),
         "synthesized_direct": direct.synthesized,
         "edit_to_first_audio_read_from_cursor_s": read_from_cursor,
+        "play_to_first_audio_while_prerendering_s": while_busy,
     }
 
 
@@ -263,6 +270,13 @@ WATCHED_EDITS = [
     "The second edit changes a few words here.",
     "A third small change, saved from the editor.",
 ]
+# Edits read aloud 0.4 s after the save, while the pre-renderer is synthesizing them.
+BUSY_EDITS = [
+    "Pressing play while the background renderer works stops it at once.",
+    "The request gets the model, and the note is rendered again afterwards.",
+    "So reading never waits for a background sentence to finish.",
+]
+
 # Edits read aloud at once from the cursor, the way the editor plugins ask (streamed speech).
 READ_EDITS = [
     "A third sentence changed, and read aloud from the cursor at once.",
@@ -271,17 +285,24 @@ READ_EDITS = [
 ]
 
 
-def _edit_then_read(note: Path, lines: list[str], edit: str, speaker) -> float:
+def _edit_then_read(note: Path, lines: list[str], edit: str, speaker, pre=None, after: float = 0.0) -> float:
     """Save the note, read it back and stream it from the edited sentence: seconds from the save
-    to the first audio (the first chunk of the uncached sentence)."""
+    to the first audio (the first chunk of the uncached sentence). With ``pre`` (the watcher
+    running), play is pressed ``after`` seconds after the save, while the pre-renderer is busy
+    with that very sentence, and the request is served as the daemon serves it (``interactive``):
+    then the time is from pressing play."""
     t = time.perf_counter()
     _write(note, lines)
+    if pre is not None:
+        time.sleep(after)
+        t = time.perf_counter()
     text = note.read_text(encoding="utf-8")
-    chunks = speaker.stream(text[text.index(edit) :], markdown=True, chunk_first=True)
-    try:
-        first = next(chunks)
-    finally:
-        chunks.close()
+    with pre.interactive() if pre is not None else contextlib.nullcontext():
+        chunks = speaker.stream(text[text.index(edit) :], markdown=True, chunk_first=True)
+        try:
+            first = next(chunks)
+        finally:
+            chunks.close()
     assert first.samples.size, "no audio"
     return round(time.perf_counter() - t, 3)
 
@@ -317,6 +338,12 @@ def main() -> None:
         f"  direct NoteRenderer.update:           {latency['edit_to_audio_direct_s']:.3f} s, "
         f"{latency['synthesized_direct']} sentence(s) synthesized"
     )
+    if latency["play_to_first_audio_while_prerendering_s"]:
+        print(
+            "  play pressed 0.4 s after a save, pre-renderer busy with that sentence → first audio: "
+            + ", ".join(f"{x:.3f}" for x in latency["play_to_first_audio_while_prerendering_s"])
+            + " s"
+        )
     if latency["edit_to_first_audio_read_from_cursor_s"]:
         print(
             "  save → first audio, read from cursor (streamed): "

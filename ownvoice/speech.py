@@ -208,17 +208,22 @@ class Speaker:
         self.cache.put(key, audio, SAMPLE_RATE)
         return audio
 
-    def synthesize_uncached(self, text: str, lang: str, voice, speed: float = 1.0) -> np.ndarray:
+    def synthesize_uncached(self, text: str, lang: str, voice, speed: float = 1.0,
+                            interrupt=None) -> np.ndarray:
         """One sentence from the model, neither looked up nor stored in the cache (a caller that
-        keeps its own books, e.g. the note pre-renderer, stores it under ``voice_key``)."""
+        keeps its own books, e.g. the note pre-renderer, stores it under ``voice_key``).
+        ``interrupt`` (``engine.interrupt.Interrupt``) lets a more urgent request stop it."""
         from .engine.g2p import to_phonemes
 
         phonemes = to_phonemes(text, lang)
         if not phonemes.strip():
             return np.zeros(0, dtype=np.float32)
+        kwargs = {} if interrupt is None else {"interrupt": interrupt}
         with self._model_lock:
+            if interrupt is not None:
+                interrupt.check()  # stopped while it waited for the model
             self.synth_calls += 1
-            return self.engine.speak_phonemes(phonemes, voice, speed)
+            return self.engine.speak_phonemes(phonemes, voice, speed, **kwargs)
 
     def voice_key(self, voice, speed: float = 1.0):
         """What keys this voice's sentences in the cache, as ``notes.render.VoiceKey``."""

@@ -15,7 +15,9 @@ class ToneEngine:
     def _tone(self, phonemes: str) -> np.ndarray:
         return np.linspace(-0.5, 0.5, len(phonemes) * 240, dtype=np.float32)
 
-    def speak_phonemes(self, phonemes: str, voice, speed: float) -> np.ndarray:
+    def speak_phonemes(self, phonemes: str, voice, speed: float, interrupt=None) -> np.ndarray:
+        if interrupt is not None:
+            interrupt.check()
         self.calls.append(phonemes)
         return self._tone(phonemes)
 

@@ -5,16 +5,20 @@ sentences the shared audio cache does not hold yet.
 The cache and its keys are the ``Speaker``'s, so when an editor plugin then asks to hear the note
 (or a selection of it) the pre-rendered sentences come from the cache without a model call. Notes
 already on disk when the daemon starts are not rendered (a large vault would keep the CPU busy
-for hours); a note is rendered once it is saved. Background rendering waits, between sentences,
-while a request is being served (``interactive``).
+for hours); a note is rendered once it is saved. While a request is being served
+(``interactive``) background rendering waits, and a sentence it was synthesizing is stopped and
+redone afterwards.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from ..engine.interrupt import Interrupt
 from ..notes.render import NoteRenderer, VoiceKey
 from ..notes.rules import ReadingRules
 from ..notes.watch import NoteWatcher
@@ -37,6 +41,8 @@ class NotePrerender:
         self.watcher = NoteWatcher(
             roots, self.renderer.on_note_changed, self.renderer.on_note_deleted, debounce=debounce
         )
+        self._lock = threading.Lock()
+        self._current: Interrupt | None = None  # the background synthesis in progress
 
     def _voice_key(self, lang: str) -> VoiceKey:
         # resolved per sentence, so a retrained voice (new version) gets fresh audio
@@ -44,7 +50,16 @@ class NotePrerender:
 
     def _synthesize(self, text: str, lang: str):
         voice = self.speaker.resolve_voice(self.voice, lang)
-        return self.speaker.synthesize_uncached(text, lang, voice, self.speed)
+        interrupt = Interrupt()
+        with self._lock:
+            self._current = interrupt
+        if self.renderer.held:  # a request began between the renderer's check and now
+            interrupt.stop()
+        try:
+            return self.speaker.synthesize_uncached(text, lang, voice, self.speed, interrupt)
+        finally:
+            with self._lock:
+                self._current = None
 
     def start(self) -> NotePrerender:
         self.renderer.start()
@@ -59,9 +74,16 @@ class NotePrerender:
         self.watcher.stop()
         self.renderer.stop()
 
-    def interactive(self) -> AbstractContextManager[None]:
-        """While inside, background rendering pauses before its next sentence."""
-        return self.renderer.interactive()
+    @contextmanager
+    def interactive(self) -> Iterator[None]:
+        """While inside, background rendering waits; a sentence it is synthesizing is stopped
+        (and redone later), so the request gets the model within milliseconds."""
+        with self.renderer.interactive():
+            with self._lock:
+                current = self._current
+            if current is not None:
+                current.stop()
+            yield
 
     def status(self) -> dict:
         last = self.renderer.results[-1] if self.renderer.results else None

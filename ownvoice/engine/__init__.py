@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 
+from .interrupt import Interrupt
+
 # OpenMP workers that spin while waiting steal the cores other processes (or our second thread)
 # need: on a loaded 2-core machine torch's LSTMs ran 90x slower. Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -71,6 +73,7 @@ class Engine:
         params = inspect.signature(model.synthesize).parameters
         self._takes_adapter = "adapter" in params
         self._takes_model = "model" in params
+        self._takes_interrupt = "interrupt" in params
         if not (self._takes_adapter or self._takes_model):
             _LOGGER.warning("%s cannot apply LoRA adapters; voices speak with their fitted style",
                             getattr(model, "name", type(model).__name__))
@@ -95,12 +98,18 @@ class Engine:
             return {"model": apply_adapter(self.model.model, adapter)}
         return {}
 
-    def speak_phonemes(self, phonemes: str, voice, speed: float = 1.0) -> np.ndarray:
-        """Audio for a phoneme string of any length in ``voice`` (style + LoRA adapter)."""
+    def speak_phonemes(self, phonemes: str, voice, speed: float = 1.0,
+                       interrupt: Interrupt | None = None) -> np.ndarray:
+        """Audio for a phoneme string of any length in ``voice`` (style + LoRA adapter).
+        ``interrupt`` lets another thread stop it (``Cancelled``; see ``engine.interrupt``)."""
         style = voice.style()
         kwargs = self._kwargs(voice)
+        if interrupt is not None and self._takes_interrupt:
+            kwargs["interrupt"] = interrupt
         parts = []
         for piece in split_phonemes(phonemes, self.max_tokens):
+            if interrupt is not None:
+                interrupt.check()
             # G2P only emits vocabulary symbols; a stray one is dropped (logged), not fatal
             out = self.model.synthesize(piece, style, speed, unknown="skip", **kwargs)
             parts.append(np.asarray(out.audio, dtype=np.float32))

@@ -327,7 +327,15 @@ class NoteRenderer:
                 return self._record(
                     RenderResult(key, len(script), synthesized, added, removed, False)
                 )
-            _, fresh = sentence_audio(s, self._counted, self.cache, voice, self.sample_rate)
+            try:
+                _, fresh = sentence_audio(s, self._counted, self.cache, voice, self.sample_rate)
+            except Cancelled:  # a request stopped the synthesizer mid-sentence: redo it later
+                if priority <= INTERACTIVE:
+                    raise
+                self.submit(key, priority)
+                return self._record(
+                    RenderResult(key, len(script), synthesized, added, removed, False)
+                )
             synthesized += fresh
             if priority > INTERACTIVE and self._more_urgent_waiting(priority):
                 self.submit(key, priority)  # finish later: the cached part will not be redone
@@ -361,6 +369,12 @@ class NoteRenderer:
             with self._idle:
                 self._holds -= 1
                 self._idle.notify_all()
+
+    @property
+    def held(self) -> bool:
+        """Whether interactive work elsewhere holds the renderer now."""
+        with self._lock:
+            return self._holds > 0
 
     def _wait_for_holds(self) -> bool:
         """Wait until no interactive work holds the renderer; False if stopping meanwhile."""

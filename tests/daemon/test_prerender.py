@@ -7,14 +7,17 @@ Real daemon, watcher, Markdown script, G2P, cache and Speaker; only the model is
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
+import numpy as np
 import pytest
 
 from ownvoice.bridge.routes_status import _status
 from ownvoice.config import load_config
 from ownvoice.daemon.core import Daemon
 from ownvoice.daemon.playback import Player
+from ownvoice.errors import Cancelled
 from ownvoice.notes.cache import AudioCache
 from ownvoice.notes.rules import ReadingRules
 from ownvoice.speech import Speaker
@@ -32,17 +35,42 @@ def _wait(predicate, timeout: float = 10.0) -> bool:
     return False
 
 
-@pytest.fixture
-def daemon(tmp_path):
+class SlowEngine(ToneEngine):
+    """Its first background sentence (background calls come with an interrupt) takes 5 s unless
+    stopped; every other call is as quick as ``ToneEngine``'s."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = threading.Event()  # the slow sentence is in progress
+        self.stopped = 0
+
+    def speak_phonemes(self, phonemes: str, voice, speed: float, interrupt=None) -> np.ndarray:
+        if interrupt is not None and not self.busy.is_set():
+            halt = threading.Event()
+            interrupt.on_stop(halt.set)
+            self.busy.set()
+            if halt.wait(5.0):
+                self.stopped += 1
+                raise Cancelled("stopped")
+        return super().speak_phonemes(phonemes, voice, speed, interrupt)
+
+
+def _start(tmp_path, engine):
     vault = tmp_path / "vault"
     vault.mkdir()
     (vault / "old.md").write_text("This note was here before the daemon started.", encoding="utf-8")
     config = load_config().with_values(notes_roots=[str(vault)])
-    engine = ToneEngine()
     speaker = Speaker(config, engine=engine, cache=AudioCache(tmp_path / "cache", 64 << 20))
     d = Daemon(config, speaker=speaker, player=Player(None), watch_inbox=False)
     d.start()
     time.sleep(0.2)  # the observer's watches are in place
+    return d, vault
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    engine = ToneEngine()
+    d, vault = _start(tmp_path, engine)
     yield d, vault, engine
     d.stop()
 
@@ -89,6 +117,28 @@ def test_background_rendering_waits_while_a_request_is_served(daemon):
 
     assert asyncio.run(serve()) == 0
     assert _wait(lambda: len(engine.calls) == 1)
+
+
+def test_a_request_stops_a_background_sentence_which_is_redone_after_it(tmp_path):
+    engine = SlowEngine()
+    d, vault = _start(tmp_path, engine)
+    try:
+        text = "A long sentence that the background renderer is working on."
+        (vault / "long.md").write_text(text, encoding="utf-8")
+        assert engine.busy.wait(5.0)
+        voice = d.speaker.resolve_voice("default", "en")
+
+        async def serve():
+            return await d.synth.run(d.speaker.synthesize_uncached, "Read me now.", "en", voice)
+
+        t = time.monotonic()
+        assert asyncio.run(serve()).size  # the request's own audio
+        assert time.monotonic() - t < 1.5  # it did not wait out the 5 s background sentence
+        assert engine.stopped == 1
+        assert _wait(lambda: _all_cached(d, text))  # the stopped sentence is rendered after all
+        assert d.prerender.renderer.results[-1].complete
+    finally:
+        d.stop()
 
 
 def test_no_notes_roots_means_no_prerendering(tmp_path):

@@ -157,3 +157,30 @@ def test_streamed_decoding_on_a_machine_that_cannot_keep_ahead_still_makes_the_s
     parts = [audio for audio, _last in fast.stream(SENTENCES["long"], style)]
     assert all(len(p) for p in parts) and len(parts) >= 4
     assert len(np.concatenate(parts)) == len(whole)
+
+
+def test_an_interrupt_stops_a_sentence_mid_decode_and_the_engine_carries_on(engines):
+    """Another thread stops a long synthesis within a few layers; nothing half-made comes out,
+    and the next synthesis (same sessions) is whole and unchanged."""
+    import threading
+    import time
+
+    from ownvoice.engine.interrupt import Interrupt
+    from ownvoice.engine.kokoro.runtime import stock_voices
+    from ownvoice.errors import Cancelled
+
+    fast, _ = engines
+    style = stock_voices()["jf_alpha"]
+    t = time.perf_counter()
+    whole = fast.synthesize(SENTENCES["long"], style).audio
+    full_s = time.perf_counter() - t
+    interrupt = Interrupt()
+    threading.Timer(0.1 * full_s, interrupt.stop).start()
+    t = time.perf_counter()
+    with pytest.raises(Cancelled):
+        fast.synthesize(SENTENCES["long"], style, interrupt=interrupt)
+    assert time.perf_counter() - t < 0.6 * full_s  # stopped early, not at the end
+    with pytest.raises(Cancelled):  # stopped before it began: no model call at all
+        fast.synthesize(SENTENCES["en"], style, interrupt=interrupt)
+    again = fast.synthesize(SENTENCES["long"], style, interrupt=Interrupt()).audio
+    np.testing.assert_allclose(again, whole, atol=1e-4)

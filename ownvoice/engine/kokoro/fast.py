@@ -24,7 +24,9 @@ from typing import Literal
 import numpy as np
 
 from ...audio_constants import HOP, SAMPLE_RATE
+from ...errors import Cancelled
 from .. import weights
+from ..interrupt import Interrupt
 from . import chunks, export
 from .runtime import Runtime, SynthOutput, check_speed, phoneme_vocab, select_style
 
@@ -76,13 +78,14 @@ class _Prepared:
     def frames(self) -> int:
         return int(self.t_en.shape[2])
 
-    def vocode(self, lo: int, hi: int) -> np.ndarray:
+    def vocode(self, lo: int, hi: int, run_options=None) -> np.ndarray:
         """Audio of frames [lo, hi), the harmonic source continuing the sentence's phase."""
         phase0 = chunks.start_phase(self.f0, 2 * lo, self.sessions.harmonics, SAMPLE_RATE, HOP // 2)
         audio = self.sessions.vocode.run(
             None,
             {"t_en": self.t_en[:, :, lo:hi], "f0": self.f0[:, 2 * lo : 2 * hi], "n": self.n[:, 2 * lo : 2 * hi],
              "style": self.style, "phase0": phase0},
+            run_options,
         )[0].reshape(-1)
         if not np.isfinite(audio).all():
             raise RuntimeError("the model produced non-finite audio")  # a bug, not bad input
@@ -184,7 +187,7 @@ class FastKokoroEngine(Runtime):
 
     # ---- synthesis -----------------------------------------------------------------------------
     def _prepare(self, phonemes: str, style, speed: float, adapter: Path | None,
-                 unknown: Literal["error", "skip"]) -> _Prepared | None:
+                 unknown: Literal["error", "skip"], run_options=None) -> _Prepared | None:
         speed = check_speed(speed)
         ids = self.tokens(phonemes, unknown)
         if not ids:
@@ -195,19 +198,38 @@ class FastKokoroEngine(Runtime):
             None,
             {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": ref,
              "speed": np.array([speed], dtype=np.float32)},
+            run_options,
         )
         # round half to even and at least one frame per token, as KokoroModel.round_durations
         dur = np.maximum(np.round(duration[0]), 1).astype(np.int64)
-        f0, n = s.f0n.run(None, {"d": np.repeat(d.transpose(0, 2, 1), dur, axis=2), "style": ref})
+        f0, n = s.f0n.run(None, {"d": np.repeat(d.transpose(0, 2, 1), dur, axis=2), "style": ref},
+                          run_options)
         return _Prepared(s, ref, dur, np.repeat(t_en, dur, axis=2), f0, n)
 
     def synthesize(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
-                   unknown: Literal["error", "skip"] = "error") -> SynthOutput:
-        """Speak one phoneme string; ``adapter`` is a voice's LoRA folder (None: stock weights)."""
-        p = self._prepare(phonemes, style, speed, adapter, unknown)
-        if p is None:
+                   unknown: Literal["error", "skip"] = "error",
+                   interrupt: Interrupt | None = None) -> SynthOutput:
+        """Speak one phoneme string; ``adapter`` is a voice's LoRA folder (None: stock weights).
+        ``interrupt`` can stop it from another thread between two layers (raises ``Cancelled``)."""
+        if interrupt is None:
+            p = self._prepare(phonemes, style, speed, adapter, unknown)
+            audio = None if p is None else p.vocode(0, p.frames)
+        else:
+            import onnxruntime as ort
+
+            options = ort.RunOptions()
+            interrupt.on_stop(lambda: setattr(options, "terminate", True))
+            try:
+                interrupt.check()
+                p = self._prepare(phonemes, style, speed, adapter, unknown, options)
+                audio = None if p is None else p.vocode(0, p.frames, options)
+            except Exception as e:
+                if interrupt.stopped:  # onnxruntime's error for a terminated run
+                    raise Cancelled("synthesis interrupted by a more urgent request") from e
+                raise
+        if p is None or audio is None:
             return SynthOutput(np.zeros(0, np.float32), np.zeros(0, np.int64))
-        return SynthOutput(p.vocode(0, p.frames), p.durations, HOP)
+        return SynthOutput(audio, p.durations, HOP)
 
     def stream(self, phonemes: str, style, speed: float = 1.0, adapter: Path | None = None,
                unknown: Literal["error", "skip"] = "error") -> Iterator[tuple[np.ndarray, bool]]:
