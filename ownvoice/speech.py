@@ -104,6 +104,9 @@ class Speaker:
         self._model_lock = threading.Lock()
         self._init_lock = threading.Lock()
         self.synth_calls = 0  # sentences actually synthesized (cache misses), for tests and stats
+        # called with (text, lang, voice, speed) when a sentence decoded in chunks was cached: the
+        # daemon re-renders it whole when idle (``daemon.refine``)
+        self.on_chunked_cached: Callable[[str, str, object, float], None] | None = None
 
     # ---- lazily built parts ------------------------------------------------------------------
     @property
@@ -272,7 +275,7 @@ class Speaker:
 
     def _stream_sentence(self, s: ScriptSentence, voice, speed: float,
                          cancelled: Callable[[], bool] | None) -> Iterator[SentenceAudio]:
-        """One uncached sentence in the engine's chunks, cached whole once all of it is made."""
+        """One uncached sentence in the engine's chunks, cached (joined) once all of it is made."""
         from .engine.g2p import to_phonemes
 
         phonemes = to_phonemes(s.text, s.lang)
@@ -295,6 +298,8 @@ class Speaker:
                 made.append(audio)
                 if last:  # cached before the final chunk goes out: a client may stop reading then
                     self.cache.put(self._key(s.text, s.lang, voice, speed), np.concatenate(made), SAMPLE_RATE)
+                    if len(made) > 1 and self.on_chunked_cached is not None:
+                        self.on_chunked_cached(s.text, s.lang, voice, speed)
                 yield SentenceAudio(s.index, s.text, s.lang, s.start, s.end, audio,
                                     part=len(made) - 1, last=last)
         finally:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 
 from ..config import Config
 from ..notes.source import notes_roots
@@ -12,6 +14,7 @@ from .dropfolder import DropFolder
 from .jobs import JobManager, Trainer
 from .playback import Player, detect_backend
 from .prerender import NotePrerender
+from .refine import Refiner
 from .synthq import SynthQueue
 from .training import clone_trainer
 
@@ -20,8 +23,8 @@ WARM_TEXT = "Ready."
 
 
 class Daemon:
-    """Speaker, voice store, synthesis queue, training jobs, drop folder, note pre-rendering and
-    player for one process."""
+    """Speaker, voice store, synthesis queue, training jobs, drop folder, background synthesis
+    (note pre-rendering, whole re-renders of chunked sentences) and player for one process."""
 
     def __init__(
         self,
@@ -61,11 +64,14 @@ class Daemon:
                 max_bytes=self.upload_cap,
                 **kwargs,
             )
+        # Background synthesis, which every request comes before (``serving``).
+        self.refiner = Refiner(self.speaker)
+        self.speaker.on_chunked_cached = self.refiner.add
         self.prerender: NotePrerender | None = None
         roots = list(notes_roots(config).values())
         if (config.watch_notes if watch_notes is None else watch_notes) and roots:
             self.prerender = NotePrerender(self.speaker, roots)
-            self.synth.hold = self.prerender.interactive  # requests first, pre-rendering after
+        self.synth.hold = self.serving
         self._started = False
         self._warm_thread: threading.Thread | None = None
 
@@ -98,6 +104,7 @@ class Daemon:
         self.jobs.start()
         if self.dropfolder is not None:
             self.dropfolder.start()
+        self.refiner.start()
         if self.prerender is not None:
             try:
                 self.prerender.start()
@@ -113,9 +120,19 @@ class Daemon:
             self.dropfolder.stop()
         if self.prerender is not None:
             self.prerender.stop()
+        self.refiner.stop()
         self.jobs.stop()
         self.player.stop()
         self.synth.shutdown()
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around a request's work: background synthesis waits (and stops mid-sentence)."""
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.refiner.interactive())
+            if self.prerender is not None:
+                stack.enter_context(self.prerender.interactive())
+            yield
 
     def warm_up(self) -> threading.Thread:
         """Load G2P and the model and say one short sentence in the background.
