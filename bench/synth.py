@@ -1,6 +1,6 @@
 """Synthesis speed: ownvoice's engine against the kokoro-onnx int8 reference, in the same run.
 
-    .venv/bin/python bench/synth.py [--rounds 3] [--threads 2] [--variants fast,int8,torch]
+    .venv/bin/python bench/synth.py [--rounds 3] [--threads 2] [--variants fast,fast-fp32,int8,torch]
 
 On a fixed English + Mandarin + Japanese text set (phonemized once by ``ownvoice.engine.g2p``,
 spoken with one stock voice), every variant synthesizes every text once per round; rounds
@@ -8,7 +8,9 @@ interleave the variants so that load from other processes hits them alike. Repor
 real-time factor (compute seconds / audio seconds, total over the set, and the best round), and
 its ratio to the int8 reference. Variants:
 
-- ``fast``: ownvoice's default path (our fp32 model exported to ONNX, onnxruntime, no spinning);
+- ``fast``: ownvoice's default path (our fp32 model exported to ONNX, onnxruntime, no spinning,
+  some decoder convolutions in int8: ``kokoro.quantize``);
+- ``fast-fp32``: ``fast`` with the decoder all in fp32;
 - ``int8``: the reference, Kokoro-82M's published int8 ONNX under onnxruntime (kokoro-onnx's
   runtime and weights; what the product used before);
 - ``torch``: our fp32 torch model (the fallback and training path);
@@ -54,6 +56,10 @@ def _engine(variant: str, threads: int):
 
     if variant == "fast":
         return make_engine("fast", threads).model
+    if variant == "fast-fp32":
+        from ownvoice.engine.kokoro.fast import FastKokoroEngine
+
+        return FastKokoroEngine(threads=threads, precision="fp32").load()
     if variant == "torch":
         return make_engine("torch", threads).model
     if variant == "int8":
@@ -157,7 +163,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--variants", default="fast,int8,torch,fast-spin")
+    ap.add_argument("--variants", default="fast,fast-fp32,int8,torch,fast-spin")
     ap.add_argument("--subprocess-variants", default="fast,int8,torch,torch-active")
     ap.add_argument("--home", type=Path, default=None, help="OWNVOICE_HOME (models are built there once)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)

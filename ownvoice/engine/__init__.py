@@ -29,7 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _LOGGER = logging.getLogger(__name__)
 
 ENGINE_NAME = "kokoro-82m"
-ENGINE_VERSION = "kokoro-82m-1.0/ov2"  # bump when output for the same input changes (cache key)
+ENGINE_VERSION = "kokoro-82m-1.0/ov3"  # bump when output for the same input changes (cache key)
 Backend = Literal["auto", "fast", "torch"]
 _BREAKS = re.compile(r"(?<=[.!?;:,—…])\s+|\s+")
 

@@ -62,7 +62,7 @@ def torch_engine(models):
 def fast_engine(models, torch_engine):
     from ownvoice.engine.kokoro.fast import FastKokoroEngine
 
-    return FastKokoroEngine(threads=2, cache_dir=models).load()
+    return FastKokoroEngine(threads=2, cache_dir=models, precision="fp32").load()  # parity: fp32 both
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,9 @@ decoder may run on crops (``kokoro.chunks``, streamed sentences):
 - ``f0n``: d aligned [1, 640, F], style [1, 256] → f0 [1, 2F] (Hz), n [1, 2F] (energy);
 - ``vocode``: t_en aligned [1, 512, F], f0, n, style, phase0 [1, 9] float64 (the harmonic
   source's starting phase in cycles; zeros for a whole sentence) → audio [1, F*600] (decoder,
-  harmonic source, inverse STFT).
+  harmonic source, inverse STFT);
+- ``vocode8``: ``vocode`` with some decoder convolutions in int8, calibrated at export
+  (``kokoro.quantize``); what the fast runtime runs unless asked for fp32.
 
 Rounding and repeating by the durations happen in numpy between ``encode`` and the others. The
 files are written once per machine into the models cache (never into the repo), atomically, and
@@ -29,8 +31,8 @@ from .. import weights
 
 _LOGGER = logging.getLogger(__name__)
 
-EXPORT_VERSION = "ov5"  # bump when the graphs or the model code they trace change
-GRAPHS = ("encode", "f0n", "vocode")
+EXPORT_VERSION = "ov6"  # bump when the graphs or the model code they trace change
+GRAPHS = ("encode", "f0n", "vocode", "vocode8")
 OPSET = 17
 PREFIX = "model."  # initializer name = PREFIX + torch parameter name
 GENERATOR = PREFIX + "decoder.generator."
@@ -115,7 +117,8 @@ def convs_as_2d(proto, only: str = GENERATOR) -> int:
 
 
 def export(model, folder: Path) -> dict[str, Path]:
-    """Trace ``model`` into the three graphs in ``folder`` (about 10-20 s on 2 cores)."""
+    """Trace ``model`` into the graphs in ``folder`` and quantize ``vocode8`` (about 40-60 s on
+    2 cores)."""
     import torch
 
     from ...atomic import write_text
@@ -170,9 +173,23 @@ def export(model, folder: Path) -> dict[str, Path]:
         manifest["sha256"][graph] = sha256_file(target)
         weights.stamp_verified(target, manifest["sha256"][graph])
         out[graph] = target
+    from . import quantize
+
+    target = out["vocode8"] = folder / graph_file("vocode8")
+    feeds = quantize.calibration_feeds(out, c.harmonics)
+    weights._atomic_build(target, lambda _f, tmp: quantize.quantize_vocoder(out["vocode"], tmp, feeds))
+    import onnx
+
+    proto = onnx.load(str(target))
+    manifest["initializers"]["vocode8"] = {
+        i.name: list(i.dims) for i in proto.graph.initializer if i.name.startswith(PREFIX)
+    }
+    del proto
+    manifest["sha256"]["vocode8"] = sha256_file(target)
+    weights.stamp_verified(target, manifest["sha256"]["vocode8"])
     write_text(folder / _MANIFEST, json.dumps(manifest, indent=1))
     remove_stale(folder)
-    _LOGGER.info("exported Kokoro fp32 ONNX graphs in %.1f s", time.monotonic() - started)
+    _LOGGER.info("exported Kokoro ONNX graphs in %.1f s", time.monotonic() - started)
     return out
 
 
@@ -222,5 +239,5 @@ def onnx_graphs(cache_dir: Path | None = None, model=None) -> dict[str, Path]:
         found = cached()  # another process may have exported while we waited
         if found:
             return found
-        _LOGGER.info("exporting the fp32 model to ONNX once (about 20 s)")
+        _LOGGER.info("exporting the model to ONNX once (about 50 s)")
         return export(model, folder)
