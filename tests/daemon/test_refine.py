@@ -17,6 +17,7 @@ from ownvoice.daemon.core import Daemon
 from ownvoice.daemon.playback import Player
 from ownvoice.notes.cache import AudioCache
 from ownvoice.speech import Speaker
+from polling import until
 from tone_engine import ToneEngine
 
 TEXT = "Quiet rivers carry the evening light toward the sea. It is late."
@@ -47,15 +48,6 @@ def _cached_first(d: Daemon) -> np.ndarray:
     return s.cache.get(s.voice_key(voice).key(FIRST, "en"))
 
 
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _stream(d: Daemon) -> list:
     async def run():
         return [c async for c in d.synth.iterate(lambda cancelled: d.speaker.stream(TEXT, chunk_first=True))]
@@ -71,7 +63,7 @@ def test_a_chunked_first_sentence_is_replaced_by_its_whole_render_when_idle(daem
     np.testing.assert_array_equal(_cached_first(d), chunked)
     calls = len(engine.calls)
 
-    assert _wait(lambda: d.refiner.refined == 1)
+    assert until(lambda: d.refiner.refined == 1)
     whole = _cached_first(d)
     assert len(whole) == len(chunked) and np.abs(whole).max() == pytest.approx(2 * np.abs(chunked).max())
     assert len(engine.calls) == calls + 1 and d.refiner.pending == 0
@@ -89,4 +81,4 @@ def test_nothing_is_re_rendered_while_requests_keep_coming(daemon):
         with d.serving():
             time.sleep(0.2)
     assert d.refiner.refined == 0 and d.refiner.pending == 1
-    assert _wait(lambda: d.refiner.refined == 1)
+    assert until(lambda: d.refiner.refined == 1)
