@@ -126,11 +126,16 @@ def test_graphs_of_other_export_versions_are_removed(tmp_path):
     assert all(p.exists() for p in keep) and not any(p.exists() for p in old)
 
 
-def test_streamed_decoding_starts_early_and_joins_into_nearly_the_whole_sentence(engines):
+def test_streamed_decoding_starts_early_and_joins_into_nearly_the_whole_sentence(engines, monkeypatch):
+    from ownvoice.engine.kokoro import chunks
     from ownvoice.engine.kokoro.runtime import stock_voices
 
     fast, _ = engines
     style = stock_voices()["jf_alpha"]
+    # the chunk plan an idle 2-core machine makes (~8 ms a frame), whatever else runs meanwhile:
+    # under load chunks shrink, and more cuts move the joined audio further from the whole
+    budget = chunks.budget
+    monkeypatch.setattr(chunks, "budget", lambda buffered_s, _measured: budget(buffered_s, 0.008))
     whole = fast.synthesize(SENTENCES["long"], style).audio
     parts = [audio for audio, _last in fast.stream(SENTENCES["long"], style)]
     lasts = [last for _audio, last in fast.stream(SENTENCES["en"], style)]

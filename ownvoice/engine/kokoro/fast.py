@@ -102,7 +102,7 @@ class FastKokoroEngine(Runtime):
     def __init__(self, threads: int | None = None, cache_dir: Path | None = None,
                  precision: Literal["mixed", "fp32"] = "mixed") -> None:
         """``precision``: ``mixed`` runs the decoder with some convolutions in int8 (``vocode8``,
-        16 % faster, DNSMOS unchanged within noise; ``kokoro.quantize``), ``fp32`` all in fp32."""
+        1.2x faster, DNSMOS unchanged within noise; ``kokoro.quantize``), ``fp32`` all in fp32."""
         if precision not in ("mixed", "fp32"):
             raise ValueError(f"precision must be mixed or fp32, not {precision!r}")
         self.threads = threads or min(2, os.cpu_count() or 1)

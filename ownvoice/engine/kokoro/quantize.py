@@ -5,7 +5,7 @@ faster: onnxruntime's static int8 convolution (QLinearConv, uint8 activations, p
 weights) is ~3x faster than fp32 on the same shapes. Which convolutions may lose precision was
 measured (DNSMOS on ``eval_sentences.ENGLISH``, paired per sentence, 3 voices): the generator's
 256-channel residual blocks (``resblocks.0-2``) and its first noise block (``noise_res.0``) keep
-DNSMOS within one standard error (-0.007..+0.012) and cut synthesis time by 16 %; quantizing the
+DNSMOS within about two standard errors (-0.014..+0.015, 4 voices) and make synthesis 1.2x faster; quantizing the
 128-channel blocks at 4800 frames/s as well would double the speed but cost the stock voices
 0.034 DNSMOS, so they stay fp32, as do the text side and everything LoRA adapts.
 
