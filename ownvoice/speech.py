@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -66,6 +67,37 @@ class Speech:
         return len(self.samples) / self.sample_rate
 
 
+class ModelState:
+    """Where loading the model stands, readable from any thread while it loads."""
+
+    def __init__(self) -> None:
+        self.state = "idle"
+        self._since = time.monotonic()
+        self._took: float | None = None
+        self._error: str | None = None
+
+    def loading(self) -> None:
+        if self.state != "loading":
+            self.state, self._since, self._error = "loading", time.monotonic(), None
+
+    def ready(self) -> None:
+        self._took = time.monotonic() - self._since if self.state == "loading" else None
+        self.state = "ready"
+
+    def failed(self, e: Exception) -> None:
+        self.state, self._error = "failed", f"{type(e).__name__}: {e}"
+
+    def snapshot(self) -> dict:
+        out: dict = {"state": self.state}
+        if self.state == "loading":
+            out["seconds"] = round(time.monotonic() - self._since, 1)
+        elif self.state == "ready" and self._took is not None:
+            out["seconds"] = round(self._took, 1)
+        if self._error:
+            out["error"] = self._error
+        return out
+
+
 @dataclass(frozen=True)
 class ScriptSentence:
     index: int
@@ -102,7 +134,11 @@ class Speaker:
         self._engine = engine
         self._cache = cache
         self._model_lock = threading.Lock()
-        self._init_lock = threading.Lock()
+        self._init_lock = threading.Lock()  # store and cache: quick to build
+        # the engine has its own: its first load may convert the model for a minute, and status,
+        # voices and cached audio must not wait for that
+        self._engine_lock = threading.Lock()
+        self._model = ModelState()
         self.synth_calls = 0  # sentences actually synthesized (cache misses), for tests and stats
         # called with (text, lang, voice, speed) when a sentence decoded in chunks was cached: the
         # daemon re-renders it whole when idle (``daemon.refine``)
@@ -120,12 +156,33 @@ class Speaker:
 
     @property
     def engine(self):
-        with self._init_lock:
+        with self._engine_lock:
             if self._engine is None:
                 from .engine import load_engine
 
-                self._engine = load_engine(threads=self.config.torch_threads or None)
+                self._model.loading()
+                try:
+                    self._engine = load_engine(threads=self.config.torch_threads or None)
+                except Exception as e:
+                    self._model.failed(e)
+                    raise
+                self._model.ready()
             return self._engine
+
+    def model_coming(self) -> None:
+        """Say ``loading`` from now on: a warm-up thread is about to load the model."""
+        if self._engine is None and self._model.state == "idle":
+            self._model.loading()
+
+    def model_status(self) -> dict:
+        """``{state: idle|loading|ready|failed, seconds, error}`` without waiting for the model.
+
+        ``loading`` lasts ~1 s on a warm machine; the first start after an install or an
+        upgrade converts the model for this machine first (about a minute on 2 cores).
+        """
+        if self._engine is not None and self._model.state == "idle":
+            self._model.ready()  # an engine passed in ready-made
+        return self._model.snapshot()
 
     @property
     def cache(self):

@@ -20,6 +20,7 @@ def _status(d) -> dict:
         "ok": True,
         "version": __version__,
         "default_voice": d.config.default_voice,
+        "model": d.speaker.model_status(),
         "voices": voices,
         "queue": {"pending": d.synth.pending, "running": d.synth.running, "max": d.synth.limit},
         "jobs": d.jobs.counts(),
@@ -56,7 +57,8 @@ ROUTES = [
         responses={
             200: (
                 JSON,
-                "{ok, version, default_voice, voices, queue: {pending, running}, notes: "
+                "{ok, version, default_voice, model: {state: idle|loading|ready|failed, seconds, "
+                "error}, voices, queue: {pending, running}, notes: "
                 "{roots, synthesized, last} or null (no pre-rendering), paths}",
             )
         },

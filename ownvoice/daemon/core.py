@@ -145,6 +145,7 @@ class Daemon:
             from ..engine import g2p
 
             try:
+                self.speaker.engine  # first: /api/status reports ready (or failed) as soon as it is
                 g2p.warm_up(("en",))
                 for _ in self.speaker.stream(WARM_TEXT, self.config.default_voice, "en"):
                     pass
@@ -161,6 +162,8 @@ class Daemon:
                 except Exception as e:  # an optional language missing is not the daemon's failure
                     _LOGGER.warning("G2P warm-up for %s failed: %s", lang, e)
 
+        # before the thread starts, so no status request sees "idle" while the model is coming
+        self.speaker.model_coming()
         t = threading.Thread(target=run, name="warm-up", daemon=True)
         t.start()
         self._warm_thread = t

@@ -44,6 +44,12 @@ class FakeSpeaker:
         self.hold_after: int | None = None
         self.release = threading.Event()
 
+    def model_coming(self):
+        pass
+
+    def model_status(self):
+        return {"state": "ready", "seconds": 0.0}
+
     def script(self, text, markdown=False, rules=None, lang="auto"):
         check_lang(lang)
         out = []

@@ -134,6 +134,7 @@ def test_status_reports_version_queue_and_token_path(make_daemon, serve):
     body = serve(d, go)
     assert body["ok"] is True and isinstance(body["version"], str)
     assert body["queue"] == {"pending": 0, "running": 0, "max": 32}
+    assert body["model"]["state"] == "ready"
     assert body["paths"]["token_file"] == str(d.paths.token_file)
 
 
