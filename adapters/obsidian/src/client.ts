@@ -73,10 +73,19 @@ export interface VoiceList {
   default: string;
 }
 
+export interface ModelStatus {
+  state: "idle" | "loading" | "ready" | "failed";
+  /** Loading: seconds so far; ready: seconds it took. */
+  seconds?: number;
+  error?: string;
+}
+
 export interface DaemonStatus {
   ok: boolean;
   version: string;
   default_voice: string;
+  /** Absent on daemons before 0.1 with model state. */
+  model?: ModelStatus;
   voices: number;
   queue?: { pending: number; running: number };
   paths?: { token_file?: string; inbox?: string; voices?: string };

@@ -11,14 +11,14 @@ import {
   type TAbstractFile,
 } from "obsidian";
 import { OwnvoiceClient, type Transport } from "./client";
-import { BUSY_MESSAGE, OwnvoiceError, userMessage } from "./errors";
+import { BUSY_MESSAGE, DaemonDown, OwnvoiceError, Timeout, userMessage } from "./errors";
 import { highlightExtension, moveHighlight, startReading, stopReading } from "./highlight";
 import { HtmlAudioBackend } from "./html-audio";
 import { describeJob, watchJob } from "./jobs";
 import { currentPlatform, nodeFileReader } from "./node-env";
 import { obsidianTransport } from "./obsidian-transport";
 import type { AudioBackend } from "./player";
-import { NothingToRead, type ReadTarget, ReadingSession, planReading, renderAudio } from "./reader";
+import { NothingToRead, type ReadTarget, ReadingSession, planReading, renderAudio, waitForModel } from "./reader";
 import {
   type FileReader,
   type OwnvoiceSettings,
@@ -78,6 +78,8 @@ export default class OwnvoicePlugin extends Plugin {
   private readGeneration = 0;
   private token: ResolvedToken | null = null;
   private busyNotice: Notice | null = null;
+  /** The daemon said its model is loaded (asked before the first reading, and again after it was down). */
+  private modelReady = false;
   private exporting = false;
   private exportCancelled = false;
   trainingJob: { id: string; name: string } | null = null;
@@ -287,8 +289,21 @@ export default class OwnvoicePlugin extends Plugin {
     }
     this.sessionFile = ctx.file?.path ?? null;
     this.statusBar?.render({ state: "loading", index: -1, count: 0 });
+    const loading: { notice?: Notice } = {};
     try {
       const client = this.client();
+      if (!this.modelReady) {
+        const ready = await waitForModel(client, {
+          isCancelled: () => generation !== this.readGeneration,
+          sleep: this.sleep,
+          onLoading: () => {
+            loading.notice = new Notice("ownvoice is loading its voice model (about a minute on its first start after an install)…", 0);
+          },
+        });
+        loading.notice?.hide();
+        if (!ready) return;
+        this.modelReady = true;
+      }
       const plan = await planReading(client, target, scriptRules(this.settings));
       if (generation !== this.readGeneration) return;
       const view = editorViewOf(editor);
@@ -322,6 +337,9 @@ export default class OwnvoicePlugin extends Plugin {
         }
       });
     } catch (err) {
+      loading.notice?.hide();
+      // the daemon may have restarted (an upgrade converts the model again): ask next time
+      if (err instanceof DaemonDown || err instanceof Timeout) this.modelReady = false;
       if (generation !== this.readGeneration) return;
       this.sessionFile = null;
       this.statusBar?.render({ state: "idle", index: -1, count: 0 });

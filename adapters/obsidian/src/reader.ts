@@ -1,7 +1,7 @@
 // One reading of a note or selection: script → ranges → player, wired to a highlight/status UI.
 
 import type { OwnvoiceClient, ScriptRules, ScriptSentence } from "./client";
-import { BadRequest, OwnvoiceError } from "./errors";
+import { BadRequest, OwnvoiceError, ServerError } from "./errors";
 import { type Range, sentenceRanges, startIndexAt } from "./highlight";
 import { type AudioBackend, Player, type PlayerState } from "./player";
 import { concatWav } from "./wav";
@@ -24,6 +24,38 @@ export interface ReadingPlan {
   sentences: ScriptSentence[];
   ranges: Range[];
   start: number;
+}
+
+/** How long a reading waits for the daemon to load its model. */
+export const MODEL_WAIT_MS = 10 * 60_000;
+
+export interface ModelWait {
+  /** Called once if the model is still loading (to show a notice), with the seconds it has taken so far. */
+  onLoading?: (seconds: number) => void;
+  /** True when the reading was replaced or stopped: stop waiting. */
+  isCancelled?: () => boolean;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/**
+ * Waits while the daemon loads its model, so the first reading after an install (when the daemon converts
+ * the model for this machine, about a minute) tells the user instead of timing out. False when cancelled.
+ */
+export async function waitForModel(client: OwnvoiceClient, opts: ModelWait = {}): Promise<boolean> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? Date.now;
+  const end = now() + MODEL_WAIT_MS;
+  for (let shown = false; ; shown = true) {
+    if (opts.isCancelled?.()) return false;
+    const model = (await client.status()).model;
+    // older daemons say nothing; "idle" means the first request loads it (quick once converted)
+    if (!model || model.state === "ready" || model.state === "idle") return true;
+    if (model.state === "failed") throw new ServerError(`the ownvoice daemon could not load its model: ${model.error ?? "see its log"}`);
+    if (now() >= end) throw new ServerError(`the ownvoice daemon was still loading its model after ${MODEL_WAIT_MS / 60_000} minutes; see its log`);
+    if (!shown) opts.onLoading?.(model.seconds ?? 0);
+    await sleep(1000);
+  }
 }
 
 /** Asks the daemon for the script of `target.text` and maps it onto the document. */

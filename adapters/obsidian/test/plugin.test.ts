@@ -195,9 +195,9 @@ test("reading a note highlights sentence 0 then 1 while the status bar shows pro
   const { editor, view } = openNote(l, "Notes/Day.md", "# Day\n\nFirst sentence here. Second one 😀 follows.");
   await l.plugin.read(editor as any, view as any, "note");
   await flush();
-  assert.equal(bodies[0].path, "/api/script");
-  assert.equal(bodies[0].body.markdown, true);
-  assert.deepEqual(bodies[0].body.rules, { code_blocks: "announce", links: "text", math: "formula", heading_pause: true });
+  assert.deepEqual(bodies.slice(0, 2).map((b) => b.path), ["/api/status", "/api/script"], "is the model loaded, then the script");
+  assert.equal(bodies[1].body.markdown, true);
+  assert.deepEqual(bodies[1].body.rules, { code_blocks: "announce", links: "text", math: "formula", heading_pause: true });
   const speak = bodies.filter((b) => b.path === "/api/speak");
   assert.deepEqual(
     speak.map((b) => b.body.text),
@@ -262,6 +262,46 @@ test("401: a notice says the token was rejected and where it was read from", asy
   const { editor, view } = openNote(l, "a.md", "Hello there.");
   await l.plugin.read(editor as any, view as any, "note");
   assert.equal(lastNotice(), `token rejected — check the token file (${join(l.home, ".config", "ownvoice", "token")})`);
+});
+
+test("the first reading waits while the daemon loads its model, with a notice, and later ones do not ask", async () => {
+  const l = await load();
+  let polls = 0;
+  const bodies = daemon({
+    "/api/status": () => {
+      polls++;
+      const model = polls < 3 ? { state: "loading", seconds: polls } : { state: "ready", seconds: 3 };
+      return { status: 200, body: { ok: true, version: "0.1.0", default_voice: "default", voices: 2, model } };
+    },
+  });
+  const { editor, view } = openNote(l, "a.md", "Hello there. Bye now.");
+  await l.plugin.read(editor as any, view as any, "note");
+  await flush();
+  assert.equal(polls, 3);
+  assert.deepEqual(l.sleeps, [1000, 1000], "polled once a second");
+  const notice = notices.find((n) => /loading its voice model/.test(n.message));
+  assert.ok(notice, notices.map((n) => n.message).join("\n"));
+  assert.ok(notice.hidden, "the notice goes once the model is ready");
+  assert.deepEqual(marked(editor), ["Hello there."]);
+  await l.plugin.read(editor as any, view as any, "note");
+  await flush();
+  assert.equal(polls, 3, "the second reading does not ask again");
+  assert.equal(bodies.filter((b) => b.path === "/api/script").length, 2);
+});
+
+test("a model the daemon could not load: the notice says so and nothing is spoken", async () => {
+  const l = await load();
+  const bodies = daemon({
+    "/api/status": () => ({
+      status: 200,
+      body: { ok: true, version: "0.1.0", default_voice: "default", voices: 2, model: { state: "failed", error: "RuntimeError: weights damaged" } },
+    }),
+  });
+  const { editor, view } = openNote(l, "a.md", "Hello there.");
+  await l.plugin.read(editor as any, view as any, "note");
+  await flush();
+  assert.match(lastNotice(), /could not load its model: RuntimeError: weights damaged/);
+  assert.equal(bodies.filter((b) => b.path === "/api/speak").length, 0);
 });
 
 test("no token file: the notice names the expected path", async () => {

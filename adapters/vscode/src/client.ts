@@ -45,9 +45,17 @@ export interface VoiceList {
   default: string;
 }
 
+export interface ModelStatus {
+  state: "idle" | "loading" | "ready" | "failed";
+  /** Loading: seconds so far; ready: seconds it took. */
+  seconds?: number;
+  error?: string;
+}
+
 export interface DaemonStatus {
   version: string;
   default_voice?: string;
+  model?: ModelStatus;
   voices?: number;
   queue?: { pending?: number; running?: number };
   paths?: { token_file?: string; inbox?: string; voices?: string };

@@ -5,7 +5,7 @@
 
 import type { OwnvoiceClient, Sentence } from "./client";
 import type { PlaybackMode, ScriptRules } from "./config";
-import { Busy, Cancelled, DaemonDown, NoAudioDevice, ProtocolError } from "./errors";
+import { Busy, Cancelled, DaemonDown, NoAudioDevice, ProtocolError, ServerError, Timeout } from "./errors";
 import { type Edit, firstSentenceFrom, type Span, sentenceAtTime, shiftSpans, toSpans } from "./highlight";
 
 export interface ReadRequest {
@@ -48,7 +48,8 @@ export interface WebviewPlayer {
   onEvent(listener: (event: PlayerEvent) => void): { dispose(): void };
 }
 
-export type ReaderState = "preparing" | "playing" | "idle";
+/** "loading-model": the daemon is still loading its model (a minute on its first start after an install). */
+export type ReaderState = "preparing" | "loading-model" | "playing" | "idle";
 
 export interface ReaderListener {
   /** The span to highlight, or undefined to clear it. */
@@ -89,6 +90,9 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const MAX_BUSY_RETRIES = 10;
+/** How long a reading waits for the daemon to load its model before giving up. */
+export const MODEL_WAIT_MS = 10 * 60_000;
+const MODEL_POLL_MS = 1000;
 const MAX_POLL_FAILURES = 5;
 
 interface Session {
@@ -105,6 +109,8 @@ export class Reader {
   private nextId = 1;
   /** Set after a 409 from /api/play: this window plays in the webview until the setting changes. */
   private daemonCannotPlay = false;
+  /** The daemon said its model is loaded; checked again after the daemon was down or slow (it may have restarted). */
+  private modelReady = false;
   private readonly pollMs: number;
   private readonly prefetch: number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -148,6 +154,7 @@ export class Reader {
     this.session = session;
     this.opts.listener.state("preparing", session.mode);
     try {
+      await this.waitForModel(session);
       if (session.mode === "daemon") {
         try {
           await this.readWithDaemon(session);
@@ -163,6 +170,7 @@ export class Reader {
       await this.readInWebview(session);
     } catch (err) {
       if (err instanceof Cancelled || session.abort.signal.aborted) return;
+      if (err instanceof DaemonDown || err instanceof Timeout) this.modelReady = false;
       throw err;
     } finally {
       if (this.session === session) {
@@ -171,6 +179,28 @@ export class Reader {
         this.opts.listener.state("idle", undefined);
       }
     }
+  }
+
+  /**
+   * Waits while the daemon loads its model, so the first reading after an install (when the daemon converts
+   * the model for this machine, about a minute) shows "loading the voice model" instead of timing out.
+   */
+  private async waitForModel(s: Session): Promise<void> {
+    if (this.modelReady) return;
+    const client = this.opts.client();
+    const end = this.now() + MODEL_WAIT_MS;
+    for (let shown = false; ; ) {
+      const model = (await client.status(s.abort.signal)).model;
+      // older daemons say nothing; "idle" means the first request will load it (it is quick then)
+      if (!model || model.state === "ready" || model.state === "idle") break;
+      if (model.state === "failed") throw new ServerError(`the ownvoice daemon could not load its model: ${model.error ?? "see its log"}`);
+      if (this.now() >= end) throw new ServerError(`the ownvoice daemon was still loading its model after ${MODEL_WAIT_MS / 60_000} minutes; see its log`);
+      if (!shown) this.opts.listener.state("loading-model", s.mode);
+      shown = true;
+      await this.sleep(MODEL_POLL_MS, s.abort.signal);
+    }
+    this.modelReady = true;
+    this.opts.listener.state("preparing", s.mode);
   }
 
   /** Stops the reading (daemon playback and webview audio) and clears the highlight. */

@@ -33,7 +33,16 @@ export class StatusBar implements vscode.Disposable {
       return;
     }
     const where = mode === "webview" ? " (panel)" : "";
-    this.stopItem.text = state === "preparing" ? `$(loading~spin) ownvoice: preparing… $(debug-stop)` : `$(debug-stop) Stop reading${where}`;
+    this.stopItem.text =
+      state === "preparing"
+        ? `$(loading~spin) ownvoice: preparing… $(debug-stop)`
+        : state === "loading-model"
+          ? `$(loading~spin) ownvoice: loading the voice model… $(debug-stop)`
+          : `$(debug-stop) Stop reading${where}`;
+    this.stopItem.tooltip =
+      state === "loading-model"
+        ? "The daemon is loading its model (about a minute on its first start after an install). Click to stop."
+        : "Stop reading (ownvoice: Stop reading)";
     this.stopItem.show();
   }
 

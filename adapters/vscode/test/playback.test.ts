@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { OwnvoiceClient } from "../src/client";
-import { ProtocolError, UnknownVoice } from "../src/errors";
+import { ProtocolError, ServerError, UnknownVoice } from "../src/errors";
 import type { Span } from "../src/highlight";
 import { type PlayerEvent, type ReadRequest, Reader, type WebviewPlayer } from "../src/playback";
 import { FakeDaemon, silentWav } from "./support/fake-daemon";
@@ -49,7 +49,7 @@ class ScriptedPlayer implements WebviewPlayer {
   }
 }
 
-function setup(player = new ScriptedPlayer()) {
+function setup(player = new ScriptedPlayer(), sleep?: (ms: number, signal: AbortSignal) => Promise<void>) {
   const spans: Array<Span | undefined> = [];
   const states: string[] = [];
   const client = new OwnvoiceClient({ baseUrl: daemon.url, getToken: async () => ({ token: daemon.token, source: "test" }) });
@@ -57,6 +57,7 @@ function setup(player = new ScriptedPlayer()) {
     client: () => client,
     player: () => player,
     pollMs: 20,
+    ...(sleep ? { sleep } : {}),
     listener: {
       sentence: (span) => spans.push(span),
       state: (s) => states.push(s),
@@ -170,4 +171,40 @@ test("a new reading replaces the current one", async () => {
   player.emit({ type: "ended", index: 0 });
   await second;
   assert.equal(player.began, 2);
+});
+
+test("a reading waits while the daemon loads its model, then starts, and checks only once", async () => {
+  let polls = 0;
+  daemon.override.set("GET /api/status", () => {
+    polls++;
+    const model = polls < 3 ? { state: "loading", seconds: polls } : { state: "ready", seconds: 3 };
+    return { json: { ok: true, version: "fake", model } };
+  });
+  const slept: number[] = [];
+  const { reader, player, states } = setup(new ScriptedPlayer(), async (ms) => {
+    slept.push(ms);
+  });
+  const reading = reader.read(request("One."));
+  await until(() => player.queued.length === 1);
+  assert.equal(daemon.calls("POST /api/speak").length, 1);
+  assert.equal(polls, 3, "polled until ready");
+  assert.deepEqual(slept, [1000, 1000]);
+  assert.deepEqual(states.slice(0, 3), ["preparing", "loading-model", "preparing"]);
+  player.emit({ type: "ended", index: 0 });
+  await reading;
+  const again = reader.read(request("Two."));
+  await until(() => daemon.calls("POST /api/speak").length === 2 && player.queued.length === 1);
+  player.emit({ type: "ended", index: 0 });
+  await again;
+  assert.equal(polls, 3, "the second reading does not ask again");
+});
+
+test("a model the daemon could not load ends the reading with its error", async () => {
+  daemon.override.set("GET /api/status", () => ({
+    json: { ok: true, version: "fake", model: { state: "failed", error: "RuntimeError: weights damaged" } },
+  }));
+  const { reader, player } = setup();
+  await assert.rejects(reader.read(request("One.")), (e: unknown) => e instanceof ServerError && /could not load its model: RuntimeError: weights damaged/.test(String(e)));
+  assert.deepEqual(player.queued, []);
+  assert.equal(daemon.calls("POST /api/speak").length, 0);
 });

@@ -164,6 +164,7 @@ export class FakeDaemon {
             ok: true,
             version: "0.1.0-fake",
             default_voice: "default",
+            model: { state: "ready", seconds: 0.8 },
             voices: this.voices.length,
             queue: { pending: 0, running: 0 },
             paths: { token_file: "/fake/config/token", inbox: "/fake/inbox", voices: "/fake/voices" },
