@@ -7,6 +7,9 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 ADAPTERS := adapters/obsidian adapters/vscode
+# The tests' converted model weights (~70 s to make): made once by pytest, reused by the adapters'
+# end-to-end daemons and by later runs (re-made when the export version or the weights change).
+TEST_MODELS := $(CURDIR)/build/test-models
 
 .PHONY: browser run test test-python test-adapters hardening bench lint clean help venv
 
@@ -35,7 +38,7 @@ run: $(STAMP)
 test: test-python test-adapters
 
 test-python: $(STAMP)
-	@rc=0; $(PY) -m pytest -q || rc=$$?; \
+	@rc=0; OWNVOICE_TEST_MODELS_DIR=$(TEST_MODELS) $(PY) -m pytest -q || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 # Debian's chromium for the adapters' headless browser checks (skipped with a message without it).
@@ -52,7 +55,8 @@ test-adapters: $(STAMP) browser
 	  if [ -f $$d/package.json ]; then \
 	    echo "== $$d"; \
 	    (cd $$d && ( [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund ) \
-	      && npm run build && npm test && OWNVOICE_BIN=$(CURDIR)/$(VENV)/bin/ownvoice npm run test:e2e); \
+	      && npm run build && npm test \
+	      && OWNVOICE_BIN=$(CURDIR)/$(VENV)/bin/ownvoice OWNVOICE_MODELS_DIR=$(TEST_MODELS) npm run test:e2e); \
 	  fi; \
 	done
 

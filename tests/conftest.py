@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -13,15 +14,27 @@ SPEECH = (REPO.parent / "shared" / "speech").resolve()
 sys.path.insert(0, str(Path(__file__).parent))  # shared test data modules (markdown_pieces)
 
 
+@pytest.fixture(scope="session")
+def models_cache(tmp_path_factory) -> Path:
+    """The verified, converted model weights this session shares (converting them takes ~70 s).
+
+    ``$OWNVOICE_TEST_MODELS_DIR`` when set (``make test`` points it into ``build/``, where the
+    adapters' end-to-end daemons find the same copy), else a folder in the session's temp dir.
+    """
+    folder = os.environ.get("OWNVOICE_TEST_MODELS_DIR")
+    path = Path(folder) if folder else tmp_path_factory.getbasetemp() / "kokoro-models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
-def ownvoice_home(tmp_path_factory, monkeypatch) -> Path:
+def ownvoice_home(tmp_path_factory, monkeypatch, models_cache) -> Path:
     """Point ownvoice at a fresh temp home: no test ever touches the real one."""
     home = tmp_path_factory.mktemp("ovhome")
     monkeypatch.setenv("OWNVOICE_HOME", str(home))
     monkeypatch.delenv("OWNVOICE_CONFIG", raising=False)
-    # one verified/converted copy of the model weights per test session, shared by every home
-    # (and by daemons started as subprocesses): converting them costs 15-50 s each time
-    monkeypatch.setenv("OWNVOICE_MODELS_DIR", str(tmp_path_factory.getbasetemp() / "kokoro-models"))
+    # one copy of the model weights shared by every home (and by daemons started as subprocesses)
+    monkeypatch.setenv("OWNVOICE_MODELS_DIR", str(models_cache))
     return home
 
 

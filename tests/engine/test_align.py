@@ -92,12 +92,11 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def engine_and_voices(tmp_path_factory):
+def engine_and_voices(models_cache):
     """The torch Kokoro engine and its stock voices (weights converted once per test session)."""
     from ownvoice.engine.kokoro.runtime import KokoroEngine, stock_voices
 
-    cache = tmp_path_factory.getbasetemp() / "kokoro-models"  # shared with the engine's own tests
-    return KokoroEngine(threads=2, cache_dir=cache).load(), stock_voices()
+    return KokoroEngine(threads=2, cache_dir=models_cache).load(), stock_voices()
 
 
 @pytest.mark.slow

@@ -52,10 +52,9 @@ def _copy_clips(dest: Path, names=CLIPS) -> list[Path]:
 
 
 @pytest.fixture
-def shared_models(ownvoice_home, tmp_path_factory) -> Path:
-    """Point this test's models cache at the session's (weights conversion takes ~20 s once)."""
-    models = tmp_path_factory.getbasetemp() / "kokoro-models"
-    models.mkdir(exist_ok=True)
+def shared_models(ownvoice_home, models_cache) -> Path:
+    """Point this test's models cache at the session's (weights conversion takes ~70 s once)."""
+    models = models_cache
     (ownvoice_home / "cache").mkdir(exist_ok=True)
     link = ownvoice_home / "cache" / "models"
     if not link.exists():

@@ -33,8 +33,8 @@ def _log_mel(audio: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory) -> Path:
-    return tmp_path_factory.getbasetemp() / "kokoro-models"
+def models(models_cache) -> Path:
+    return models_cache
 
 
 @pytest.fixture(scope="module")

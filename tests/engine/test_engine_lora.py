@@ -47,8 +47,8 @@ def _mel_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory) -> Path:
-    return tmp_path_factory.getbasetemp() / "kokoro-models"
+def models(models_cache) -> Path:
+    return models_cache
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ HELLO = "həlˈO wˈɜɹld."  # "Hello world."
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def engine(models_cache):
     from ownvoice.engine.kokoro.runtime import KokoroEngine
 
-    return KokoroEngine(threads=1, cache_dir=tmp_path_factory.getbasetemp() / "kokoro-models").load()
+    return KokoroEngine(threads=1, cache_dir=models_cache).load()
 
 
 @pytest.fixture(scope="module")

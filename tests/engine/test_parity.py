@@ -58,7 +58,7 @@ def _world_f0(audio: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(models_cache):
     import onnx
     import onnxruntime as ort
     import torch
@@ -66,7 +66,7 @@ def results(tmp_path_factory):
     from ownvoice.engine import weights
     from ownvoice.engine.kokoro.runtime import KokoroEngine, select_style, stock_voices
 
-    models = tmp_path_factory.getbasetemp() / "kokoro-models"
+    models = models_cache
     engine = KokoroEngine(threads=1, cache_dir=models).load()
     graph = onnx.load(str(weights.onnx_path(models)))
     for name in (ONNX_DURATIONS, ONNX_F0, ONNX_N):

@@ -15,9 +15,8 @@ from ownvoice.errors import MissingDependency
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory) -> Path:
-    """One models cache shared by this session's Kokoro tests (assembly + conversion take ~20 s)."""
-    return tmp_path_factory.getbasetemp() / "kokoro-models"
+def models(models_cache) -> Path:
+    return models_cache
 
 
 def test_sha256_file_matches_hashlib_on_multi_chunk_file(tmp_path):
