@@ -8,7 +8,7 @@
 * Edit-to-audio latency, through the daemon's pre-rendering (``ownvoice.daemon.prerender``: the
   watcher, ``NoteRenderer`` and the Speaker's audio cache): a note is pre-rendered, then one
   sentence at a time is edited on disk; we time save → the new sentence's audio in the cache
-  (three edits), a direct ``NoteRenderer.update`` (no watcher), and save → first audio when the
+  (three short edits, then a long one), a direct ``NoteRenderer.update`` (no watcher), and save → first audio when the
   edited sentence is read aloud at once from the cursor (``Speaker.stream``, chunked as the
   bridge's streamed answers are). With ``--engine auto`` the real engine is used when it loads;
   otherwise a stand-in that returns silence of a plausible length is used and the result says so
@@ -231,6 +231,12 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
                 via_watcher.append(round(time.perf_counter() - t_save, 3))
                 time.sleep(0.3)  # the renderer has finished the note
             synthesized = pre.renderer.synth_calls - before
+            lines[n_sentences // 2 + len(WATCHED_EDITS)] = LONG_EDIT
+            t_save = time.perf_counter()
+            _write(note, lines)
+            _wait(lambda: _cached(speaker, LONG_EDIT))
+            long_edit = round(time.perf_counter() - t_save, 3)
+            time.sleep(0.3)
             while_busy = []
             for k, edit in enumerate(BUSY_EDITS if why is None and engine == "auto" else ()):
                 lines[n_sentences - 1 - k] = edit
@@ -257,6 +263,8 @@ def bench_latency(n_sentences: int, engine: str) -> dict:
         "watcher_debounce_s": pre.watcher.debounce,
         "watcher_settle_s": pre.watcher.settle,
         "synthesized_per_edit": synthesized / len(WATCHED_EDITS),
+        "edit_to_audio_long_sentence_s": long_edit,
+        "long_sentence_words": len(LONG_EDIT.split()),
         "edit_to_audio_direct_s": round(direct_s, 3),
         "synthesized_direct": direct.synthesized,
         "edit_to_first_audio_read_from_cursor_s": read_from_cursor,
@@ -270,6 +278,10 @@ WATCHED_EDITS = [
     "The second edit changes a few words here.",
     "A third small change, saved from the editor.",
 ]
+# A long sentence: cached audio takes longer (synthesis scales with its length), first audio does not.
+LONG_EDIT = (
+    "This much longer sentence was edited just now, and it keeps going for quite a while before it ends."
+)
 # Edits read aloud 0.4 s after the save, while the pre-renderer is synthesizing them.
 BUSY_EDITS = [
     "Pressing play while the background renderer works stops it at once.",
@@ -333,6 +345,10 @@ def main() -> None:
         f"  save → audio cached via the watcher (settle {latency['watcher_settle_s']} s after a "
         f"closed save): " + ", ".join(f"{x:.3f}" for x in latency["edit_to_audio_via_watcher_s"])
         + f" s, {latency['synthesized_per_edit']:g} sentence(s) synthesized per save"
+    )
+    print(
+        f"  the same for a {latency['long_sentence_words']}-word sentence:"
+        f"       {latency['edit_to_audio_long_sentence_s']:.3f} s"
     )
     print(
         f"  direct NoteRenderer.update:           {latency['edit_to_audio_direct_s']:.3f} s, "

@@ -84,7 +84,7 @@ export interface DaemonStatus {
   ok: boolean;
   version: string;
   default_voice: string;
-  /** Absent on daemons before 0.1 with model state. */
+  /** Absent on older daemons (they load the model on the first request). */
   model?: ModelStatus;
   voices: number;
   queue?: { pending: number; running: number };
