@@ -70,8 +70,8 @@ class Speech:
 class ModelState:
     """Where loading the model stands, readable from any thread while it loads."""
 
-    def __init__(self) -> None:
-        self.state = "idle"
+    def __init__(self, state: str = "idle") -> None:
+        self.state = state
         self._since = time.monotonic()
         self._took: float | None = None
         self._error: str | None = None
@@ -138,7 +138,7 @@ class Speaker:
         # the engine has its own: its first load may convert the model for a minute, and status,
         # voices and cached audio must not wait for that
         self._engine_lock = threading.Lock()
-        self._model = ModelState()
+        self._model = ModelState("ready" if engine is not None else "idle")
         self.synth_calls = 0  # sentences actually synthesized (cache misses), for tests and stats
         # called with (text, lang, voice, speed) when a sentence decoded in chunks was cached: the
         # daemon re-renders it whole when idle (``daemon.refine``)
@@ -180,8 +180,6 @@ class Speaker:
         ``loading`` lasts ~1 s on a warm machine; the first start after an install or an
         upgrade converts the model for this machine first (about a minute on 2 cores).
         """
-        if self._engine is not None and self._model.state == "idle":
-            self._model.ready()  # an engine passed in ready-made
         return self._model.snapshot()
 
     @property

@@ -189,7 +189,8 @@ export class Reader {
     if (this.modelReady) return;
     const client = this.opts.client();
     const end = this.now() + MODEL_WAIT_MS;
-    for (let shown = false; ; ) {
+    let shown = false;
+    for (;;) {
       const model = (await client.status(s.abort.signal)).model;
       // older daemons say nothing; "idle" means the first request will load it (it is quick then)
       if (!model || model.state === "ready" || model.state === "idle") break;
@@ -200,7 +201,7 @@ export class Reader {
       await this.sleep(MODEL_POLL_MS, s.abort.signal);
     }
     this.modelReady = true;
-    this.opts.listener.state("preparing", s.mode);
+    if (shown) this.opts.listener.state("preparing", s.mode);
   }
 
   /** Stops the reading (daemon playback and webview audio) and clears the highlight. */

@@ -7,7 +7,8 @@ measured (DNSMOS on ``eval_sentences.ENGLISH``, paired per sentence, 4 voices): 
 generator's 256-channel residual blocks (``resblocks.0-2``) and its first noise block
 (``noise_res.0``) keep DNSMOS within about two standard errors (-0.014..+0.015) and make
 synthesis 1.2x faster; quantizing the 128-channel blocks at 4800 frames/s as well would nearly
-double the speed but cost the stock voices 0.034 DNSMOS, so they stay fp32, as do the text side and everything LoRA adapts.
+double the speed but cost the stock voices 0.034 DNSMOS, so they stay fp32, as do the text side
+and everything LoRA adapts.
 
 Activation ranges are calibrated once, at export, on fixed phoneme strings spoken by the stock
 voices, in 80-frame windows (as the streamed decoder sees them), clipping at the 99.999th
