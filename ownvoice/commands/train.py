@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -56,6 +57,13 @@ def register(sub) -> None:
         help="share of the learned LoRA change the voice speaks with, 0-1: lower sounds cleaner and "
         "more like the starting voice, higher imitates the recordings (room, noise) more closely "
         "(default: 0.75)",
+    )
+    q.add_argument(
+        "--denoise",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="remove background noise (NSNet2) from the recordings before training: auto cleans the "
+        "files whose speech is less than 30 dB above their background (default: %(default)s)",
     )
     q.add_argument(
         "--max-minutes",
@@ -150,11 +158,11 @@ def cmd_train(args) -> int:
     from ..errors import BadInput
     from ..voice_store import BuiltinVoices, VoiceStore
 
-    options = None
+    options = TrainOptions(denoise={"auto": None, "on": True, "off": False}[args.denoise])
     if args.strength is not None:
         if not 0 < args.strength <= 1:
             raise BadInput(f"--strength must be in (0, 1], not {args.strength}")
-        options = TrainOptions(lora_strength=args.strength)
+        options = dataclasses.replace(options, lora_strength=args.strength)
     config = load_config()
     files = expand_paths(args.paths)
     store = VoiceStore(config.paths.voices, BuiltinVoices())

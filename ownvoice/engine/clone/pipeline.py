@@ -133,7 +133,9 @@ def train_voice(
     opts = dataclasses.replace(options or TrainOptions(), lora=bool(lora))
     deadline = t_start + minutes * 60.0 - min(FINALIZE_RESERVE_S, minutes * 6.0)
     key, digests = inputs_key(
-        files, lang, extra=f"{name}|lora={opts.lora}|convs={opts.lora_convs}|r={opts.rank}"
+        files,
+        lang,
+        extra=f"{name}|lora={opts.lora}|convs={opts.lora_convs}|r={opts.rank}|dn={opts.denoise}",
     )
     own_folder = workdir is None
     folder = Path(workdir) if workdir is not None else config.paths.data / "training" / key
@@ -177,7 +179,7 @@ def train_voice(
         if data is None:
             data = _prepare(
                 net, files, lang, folder, key, digests, emit, cancelled,
-                max_seconds=float(config.max_audio_seconds),
+                max_seconds=float(config.max_audio_seconds), denoise=opts.denoise,
             )
         if cancelled():
             raise Cancelled("training cancelled")
@@ -225,7 +227,7 @@ def train_voice(
             "options": {
                 k: v
                 for k, v in dataclasses.asdict(opts).items()
-                if k.startswith(("lr", "crop", "rank", "lora"))
+                if k.startswith(("lr", "crop", "rank", "lora", "denoise"))
             },
         }
         best = result.report["val_best"]
@@ -286,6 +288,7 @@ def _prepare(
     emit,
     cancelled,
     max_seconds: float = 3600.0,
+    denoise: bool | None = None,
 ):
     """Preprocess, embed and align the recordings into the work folder's cache."""
     from ..preprocess import prepare_recordings
@@ -299,6 +302,7 @@ def _prepare(
         max_seconds_total=MAX_SPEECH_S,
         max_seconds=max_seconds,
         cancelled=cancelled,
+        denoise=denoise,
     )
     if not prep.segments:
         reasons = (
@@ -315,6 +319,7 @@ def _prepare(
             "sha256": digests.get(p, ""),
             "seconds": round(float(by_path[p].seconds), 2) if p in by_path else None,
             "speech_s": round(float(by_path[p].speech_s), 2) if p in by_path else None,
+            "denoised": bool(by_path[p].denoised) if p in by_path else False,
         }
         for p in prep.accepted_files
     ]

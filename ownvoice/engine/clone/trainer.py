@@ -48,6 +48,9 @@ class TrainOptions:
     # strength clones overshoot. Resemblyzer similarity to held-out clips at 1.0 / 0.75: LibriSpeech
     # 1688 0.749 / 0.785 (WER 4.3 / 3.4 %), ov_en_female 0.727 / 0.770, ov_en_male 0.786 / 0.815.
     lora_strength: float = 0.75
+    # Remove background noise (NSNet2) before training: True every file, False none, None (auto)
+    # the files whose speech is under 30 dB above their background (preprocess.gate.GateLimits).
+    denoise: bool | None = None
     rank: int = 8
     lr_style: float = 0.01
     lr_lora: float = 1e-3

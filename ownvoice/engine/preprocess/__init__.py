@@ -6,9 +6,9 @@
     result.rejected          # {"/path/noise.wav": "no speech found: ..."}
     print(result.summary())
 
-Per file: decode (bounded) → VAD → quality gate → one loudness gain → transcript (sidecar or
-Whisper, with word times) → segments of 1.5-12 s cut between words → per-segment gate. One bad file
-never spoils the batch: it lands in ``rejected`` with its reason.
+Per file: decode (bounded) → VAD → quality gate → denoise (NSNet2) if noisy → one loudness gain →
+transcript (sidecar or Whisper, with word times) → segments of 1.5-12 s cut between words →
+per-segment gate. One bad file never spoils the batch: it lands in ``rejected`` with its reason.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from ...errors import BadInput, Cancelled, MissingDependency
 from . import gate, transcribe
 from .decode import DEFAULT_MAX_SECONDS, decode
+from .denoise import denoise_pair
 from .gate import FRAME, GateLimits
 from .loudness import normalize_gain
 from .segment import plan_segments
@@ -75,6 +76,8 @@ class FileReport:
     """Where the text came from: "sidecar", "whisper" or "" (none)."""
     dropped_segments: tuple[str, ...] = ()
     """Segments left out, as "12.3-14.0 s: reason"."""
+    denoised: bool = False
+    """Whether its background noise was removed (NSNet2) before training."""
 
 
 @dataclass
@@ -97,9 +100,8 @@ class PrepResult:
         for r in self.report:
             name = Path(r.path).name
             if r.accepted:
-                lines.append(
-                    f"  ok   {name}: {r.segments} segments, {r.speech_s:.1f} s ({r.transcript})"
-                )
+                how = f"{r.transcript}, denoised" if r.denoised else r.transcript
+                lines.append(f"  ok   {name}: {r.segments} segments, {r.speech_s:.1f} s ({how})")
             else:
                 lines.append(f"  skip {name}: {r.reason}")
             lines.extend(f"       note: {w}" for w in r.warnings)
@@ -116,8 +118,13 @@ def prepare_recordings(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     limits: GateLimits = _DEFAULT_LIMITS,
     cancelled: Callable[[], bool] | None = None,
+    denoise: bool | None = None,
 ) -> PrepResult:
-    """Decode, gate, transcribe and segment ``paths``; stop once ``max_seconds_total`` of speech is in."""
+    """Decode, gate, transcribe and segment ``paths``; stop once ``max_seconds_total`` of speech is in.
+
+    ``denoise``: True cleans every file with NSNet2 first, False none, None (auto) the files whose
+    speech is less than ``limits.denoise_below_snr_db`` above their background.
+    """
     if lang not in LANGS:
         raise BadInput(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
     if max_seconds_total is not None and not max_seconds_total > 0:
@@ -136,7 +143,7 @@ def prepare_recordings(
             )
             continue
         try:
-            rep, segs = _prepare_file(path, lang, limits, max_seconds, remaining)
+            rep, segs = _prepare_file(path, lang, limits, max_seconds, remaining, denoise)
         except BadInput as e:
             rep, segs = (
                 FileReport(str(path), False, reason=str(e).removeprefix(f"{path.name}: ")),
@@ -179,7 +186,12 @@ def _read_cap(max_seconds: float, remaining: float | None) -> tuple[float, str |
 
 
 def _prepare_file(
-    path: Path, lang: str, limits: GateLimits, max_seconds: float, remaining: float | None
+    path: Path,
+    lang: str,
+    limits: GateLimits,
+    max_seconds: float,
+    remaining: float | None,
+    denoise: bool | None = None,
 ) -> tuple[FileReport, list[Segment]]:
     cap, cap_note = _read_cap(max_seconds, remaining)
     dec = decode(path, rates=(TTS_RATE, ANALYSIS_RATE), max_seconds=cap)
@@ -209,6 +221,12 @@ def _prepare_file(
     if reason:
         return replace(report, reason=reason), []
 
+    x24 = dec.at(TTS_RATE)
+    if denoise if denoise is not None else stats.snr_db < limits.denoise_below_snr_db:
+        # The gate, VAD and segment plan stay those of the recording as made; only what the model
+        # hears and learns from (and Whisper transcribes) is cleaned.
+        x24, x16 = denoise_pair(x24, x16, dec.source_rate)
+        report = replace(report, denoised=True)
     gain = np.float32(normalize_gain(10 ** (stats.speech_dbfs / 10), dec.peak))
     try:
         planned, source = _spans_with_text(path, lang, x16, gain, regions, power)
@@ -216,7 +234,6 @@ def _prepare_file(
         return replace(report, reason=str(e)), []
 
     noise = gate.estimate_noise(power, mask)
-    x24 = dec.at(TTS_RATE)
     segments: list[Segment] = []
     dropped: list[str] = []
     for (s, e), text in planned:
