@@ -61,9 +61,9 @@ def register(sub) -> None:
     q.add_argument(
         "--denoise",
         choices=["auto", "on", "off"],
-        default="auto",
-        help="remove background noise (NSNet2) from the recordings before training: auto cleans the "
-        "files whose speech is less than 30 dB above their background (default: %(default)s)",
+        default="off",
+        help="remove background noise (NSNet2) from the recordings before training: on cleans every "
+        "file, auto those whose speech is less than 30 dB above their background (default: %(default)s)",
     )
     q.add_argument(
         "--max-minutes",

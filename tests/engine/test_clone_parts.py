@@ -201,7 +201,7 @@ def test_cli_registers_voice_train_with_its_options():
     default = build_parser().parse_args(["voice", "train", "Me", "a.wav"])
     assert default.lora is True and default.strength is None  # None: TrainOptions' default
     assert build_parser().parse_args(["voice", "train", "Me", "a.wav", "--strength", "0.5"]).strength == 0.5
-    assert default.denoise == "auto"
+    assert default.denoise == "off"
 
 
 def test_cli_denoise_and_strength_reach_the_trainer_options(tmp_path, monkeypatch):
@@ -219,9 +219,9 @@ def test_cli_denoise_and_strength_reach_the_trainer_options(tmp_path, monkeypatc
         raise BadInput("stop here")
 
     monkeypatch.setattr(clone, "train_voice", fake_train)
-    for flags in ([], ["--denoise", "on", "--strength", "0.5"], ["--denoise", "off"]):
+    for flags in ([], ["--denoise", "on", "--strength", "0.5"], ["--denoise", "auto"]):
         assert main(["voice", "train", "Me", str(wav), "--consent", "ok", *flags]) == 1
-    assert [(o.denoise, o.lora_strength) for o in seen] == [(None, 0.75), (True, 0.5), (False, 0.75)]
+    assert [(o.denoise, o.lora_strength) for o in seen] == [(False, 0.75), (True, 0.5), (None, 0.75)]
 
 
 def test_cli_without_consent_fails_with_a_clear_message(tmp_path, capsys):

@@ -6,9 +6,9 @@
     result.rejected          # {"/path/noise.wav": "no speech found: ..."}
     print(result.summary())
 
-Per file: decode (bounded) → VAD → quality gate → denoise (NSNet2) if noisy → one loudness gain →
-transcript (sidecar or Whisper, with word times) → segments of 1.5-12 s cut between words →
-per-segment gate. One bad file never spoils the batch: it lands in ``rejected`` with its reason.
+Per file: decode (bounded) → VAD → quality gate → if noisy, denoise (NSNet2) and VAD again → one
+loudness gain → transcript (sidecar or Whisper, with word times) → segments of 1.5-12 s cut between
+words → per-segment gate. One bad file never spoils the batch: it lands in ``rejected`` with its reason.
 """
 
 from __future__ import annotations
@@ -221,13 +221,20 @@ def _prepare_file(
     if reason:
         return replace(report, reason=reason), []
 
-    x24 = dec.at(TTS_RATE)
+    x24, peak = dec.at(TTS_RATE), dec.peak
     if denoise if denoise is not None else stats.snr_db < limits.denoise_below_snr_db:
-        # The gate, VAD and segment plan stay those of the recording as made; only what the model
-        # hears and learns from (and Whisper transcribes) is cleaned.
-        x24, x16 = denoise_pair(x24, x16, dec.source_rate)
-        report = replace(report, denoised=True)
-    gain = np.float32(normalize_gain(10 ** (stats.speech_dbfs / 10), dec.peak))
+        # The gate judged the recording as made; everything after it (VAD, loudness, Whisper,
+        # segmenting, and what the model learns from) works on the cleaned audio.
+        c24, c16 = denoise_pair(x24, x16, dec.source_rate)
+        c_regions = speech_regions(c16)
+        if c_regions:
+            x24, x16, regions = c24, c16, c_regions
+            power = gate.frame_power(x16)
+            mask = gate.frame_mask(len(power), regions)
+            stats = gate.level_stats(power, mask)
+            peak = float(np.max(np.abs(x24)))
+            report = replace(report, denoised=True)
+    gain = np.float32(normalize_gain(10 ** (stats.speech_dbfs / 10), peak))
     try:
         planned, source = _spans_with_text(path, lang, x16, gain, regions, power)
     except BadInput as e:

@@ -35,9 +35,9 @@ class GateLimits:
     min_snr_db: float = 10.0
     """Speech-to-background ratio below this is too noisy to clone cleanly."""
     denoise_below_snr_db: float = 30.0
-    """Files with less speech-to-background ratio than this are denoised before training (when
-    denoising is "auto"): LibriSpeech 2609 (15 dB) and 3005 (30 dB) are, 2033 (57 dB) and
-    LJ Speech (37 dB median) are not."""
+    """With denoising "auto", files with less speech-to-background ratio than this are denoised
+    before training: LibriSpeech 2609 (15 dB) and 3005 (30 dB) are, 2033 (57 dB) and LJ Speech
+    (37 dB median) are not."""
     max_clip_fraction_file: float = 0.01
     """More clipped samples than this in a file rejects the file."""
     max_clip_fraction_segment: float = 0.002
