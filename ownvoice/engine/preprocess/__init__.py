@@ -185,6 +185,14 @@ def _read_cap(max_seconds: float, remaining: float | None) -> tuple[float, str |
     )
 
 
+def _analyse(x16: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, gate.LevelStats]:
+    """Speech regions, frame powers, their speech mask and the level statistics of 16 kHz audio."""
+    regions = speech_regions(x16)
+    power = gate.frame_power(x16)
+    mask = gate.frame_mask(len(power), regions)
+    return regions, power, mask, gate.level_stats(power, mask)
+
+
 def _prepare_file(
     path: Path,
     lang: str,
@@ -205,10 +213,7 @@ def _prepare_file(
         warnings.append(rate_warning)
 
     x16 = dec.at(ANALYSIS_RATE)
-    regions = speech_regions(x16)
-    power = gate.frame_power(x16)
-    mask = gate.frame_mask(len(power), regions)
-    stats = gate.level_stats(power, mask)
+    regions, power, mask, stats = _analyse(x16)
     report = FileReport(
         str(path),
         False,
@@ -226,12 +231,9 @@ def _prepare_file(
         # The gate judged the recording as made; everything after it (VAD, loudness, Whisper,
         # segmenting, and what the model learns from) works on the cleaned audio.
         c24, c16 = denoise_pair(x24, x16, dec.source_rate)
-        c_regions = speech_regions(c16)
-        if c_regions:
-            x24, x16, regions = c24, c16, c_regions
-            power = gate.frame_power(x16)
-            mask = gate.frame_mask(len(power), regions)
-            stats = gate.level_stats(power, mask)
+        cleaned = _analyse(c16)
+        if cleaned[0]:  # speech found in the cleaned audio too
+            x24, x16, (regions, power, mask, stats) = c24, c16, cleaned
             peak = float(np.max(np.abs(x24)))
             report = replace(report, denoised=True)
     gain = np.float32(normalize_gain(10 ** (stats.speech_dbfs / 10), peak))

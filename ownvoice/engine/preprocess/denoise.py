@@ -25,6 +25,7 @@ import numpy as np
 
 from ...errors import MissingDependency
 from .checksum import verify_file
+from .decode import resample
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ MODELS = {
     ),
 }
 MIN_GAIN = 1e-4  # -80 dB: the floor the model was trained with
-ATTRIBUTION = "NSNet2 (Microsoft, ICASSP 2021 DNS Challenge baseline; CC BY 4.0)"
 
 _SESSIONS: dict[int, object] = {}
 _LOCK = threading.Lock()
@@ -103,16 +103,13 @@ def denoise_pair(
     A recording made at 16 kHz or less is cleaned at 16 kHz (its 24 kHz copy holds nothing above
     8 kHz anyway); a full-band one at 48 kHz, then brought back to both rates.
     """
-    import soxr
-
     def fit(y: np.ndarray, n: int) -> np.ndarray:
         return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
     if source_rate <= 16000:
         c16 = denoise(x16, 16000)
-        c24 = soxr.resample(c16, 16000, 24000).astype(np.float32)
+        c24 = resample(c16, 16000, 24000)
     else:
-        c48 = denoise(soxr.resample(x24, 24000, 48000).astype(np.float32), 48000)
-        c24 = soxr.resample(c48, 48000, 24000).astype(np.float32)
-        c16 = soxr.resample(c48, 48000, 16000).astype(np.float32)
+        c48 = denoise(resample(x24, 24000, 48000), 48000)
+        c24, c16 = resample(c48, 48000, 24000), resample(c48, 48000, 16000)
     return fit(c24, len(x24)), fit(c16, len(x16))
