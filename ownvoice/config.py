@@ -54,6 +54,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("consent", "", "Standing consent statement used by training when none is given."),
     Setting("train_max_minutes", 10.0, "Wall-time budget of one training run, in minutes."),
     Setting(
+        "train_denoise",
+        "off",
+        "Remove background noise (NSNet2) from recordings before training: off, auto (files whose"
+        " speech is under 30 dB above their background) or on. Used by the drop folder, uploads"
+        " and, unless --denoise is given, voice train.",
+    ),
+    Setting(
         "train_max_steps",
         0,
         "Most optimisation steps of one training run; 0 leaves it to the time budget and early"

@@ -61,9 +61,10 @@ def register(sub) -> None:
     q.add_argument(
         "--denoise",
         choices=["auto", "on", "off"],
-        default="off",
+        default=None,
         help="remove background noise (NSNet2) from the recordings before training: on cleans every "
-        "file, auto those whose speech is less than 30 dB above their background (default: %(default)s)",
+        "file, auto those whose speech is less than 30 dB above their background (default: the "
+        "train_denoise setting, off)",
     )
     q.add_argument(
         "--max-minutes",
@@ -154,16 +155,16 @@ class ProgressBar:
 def cmd_train(args) -> int:
     from ..config import load_config
     from ..engine.clone import train_voice
-    from ..engine.clone.trainer import TrainOptions
+    from ..engine.clone.trainer import TrainOptions, denoise_choice
     from ..errors import BadInput
     from ..voice_store import BuiltinVoices, VoiceStore
 
-    options = TrainOptions(denoise={"auto": None, "on": True, "off": False}[args.denoise])
+    config = load_config()
+    options = TrainOptions(denoise=denoise_choice(args.denoise or config.train_denoise))
     if args.strength is not None:
         if not 0 < args.strength <= 1:
             raise BadInput(f"--strength must be in (0, 1], not {args.strength}")
         options = dataclasses.replace(options, lora_strength=args.strength)
-    config = load_config()
     files = expand_paths(args.paths)
     store = VoiceStore(config.paths.voices, BuiltinVoices())
     bar = ProgressBar()

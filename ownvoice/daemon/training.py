@@ -32,6 +32,7 @@ def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
     def train(req: TrainRequest, progress: Progress, cancel: Callable[[], bool]) -> dict:
         try:
             from ..engine.clone import train_voice
+            from ..engine.clone.trainer import TrainOptions, denoise_choice
         except ImportError as e:
             from ..errors import MissingDependency
 
@@ -42,6 +43,7 @@ def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
             "cancel": cancel,
             "workdir": req.workdir,
             "lora": req.lora,
+            "options": TrainOptions(denoise=denoise_choice(config.train_denoise)),
         }
         if req.max_minutes is not None:
             kwargs["max_minutes"] = req.max_minutes

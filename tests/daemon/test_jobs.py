@@ -218,3 +218,8 @@ def test_train_max_steps_setting_caps_the_real_trainer_call(monkeypatch, make_wa
     assert calls[0]["steps"] == 3 and "steps" not in calls[1]
     with pytest.raises(BadInput, match="train_max_steps"):
         training.max_steps(load_config().with_values(train_max_steps=-1))
+    # the drop folder and uploads denoise as the train_denoise setting says (default off)
+    clone_trainer(lambda: None, load_config().with_values(train_denoise="auto"))(req, lambda *a: None, lambda: False)
+    assert [c["options"].denoise for c in calls] == [False, False, None]
+    with pytest.raises(BadInput, match="'train_denoise' must be one of off, auto, on"):
+        clone_trainer(lambda: None, load_config().with_values(train_denoise="yes"))(req, lambda *a: None, lambda: False)

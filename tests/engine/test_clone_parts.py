@@ -201,7 +201,7 @@ def test_cli_registers_voice_train_with_its_options():
     default = build_parser().parse_args(["voice", "train", "Me", "a.wav"])
     assert default.lora is True and default.strength is None  # None: TrainOptions' default
     assert build_parser().parse_args(["voice", "train", "Me", "a.wav", "--strength", "0.5"]).strength == 0.5
-    assert default.denoise == "off"
+    assert default.denoise is None  # None: the train_denoise setting (off)
 
 
 def test_cli_denoise_and_strength_reach_the_trainer_options(tmp_path, monkeypatch):
@@ -222,6 +222,11 @@ def test_cli_denoise_and_strength_reach_the_trainer_options(tmp_path, monkeypatc
     for flags in ([], ["--denoise", "on", "--strength", "0.5"], ["--denoise", "auto"]):
         assert main(["voice", "train", "Me", str(wav), "--consent", "ok", *flags]) == 1
     assert [(o.denoise, o.lora_strength) for o in seen] == [(False, 0.75), (True, 0.5), (None, 0.75)]
+    (tmp_path / "home" / "config").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "home" / "config" / "config.toml").write_text('train_denoise = "auto"\n')
+    for flags in ([], ["--denoise", "off"]):  # the setting is the default; the flag wins
+        assert main(["voice", "train", "Me", str(wav), "--consent", "ok", *flags]) == 1
+    assert [o.denoise for o in seen[3:]] == [None, False]
 
 
 def test_cli_without_consent_fails_with_a_clear_message(tmp_path, capsys):
