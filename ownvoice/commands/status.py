@@ -56,7 +56,33 @@ def _daemon_state(cfg) -> dict:
         from ..daemon.lifecycle import daemon_status
     except ImportError:
         return {"running": False, "url": f"http://{cfg.host}:{cfg.port}"}
-    return daemon_status(cfg)
+    out = daemon_status(cfg)
+    if out.get("running"):
+        out.update(_live_state(cfg))
+    return out
+
+
+def _live_state(cfg) -> dict:
+    """What the running daemon says about itself: model, queue, jobs (or why it did not answer)."""
+    from ..bridge.client import Client
+    from ..errors import OwnvoiceError
+
+    try:
+        live = Client.from_config(cfg, timeout=3.0).status()
+    except (OwnvoiceError, OSError) as e:
+        return {"api_error": str(e)}
+    return {k: live.get(k) for k in ("model", "queue", "jobs", "notes")}
+
+
+def _model_line(model: dict) -> str:
+    state = model.get("state", "?")
+    if state == "failed":
+        return f"failed ({model.get('error')})"
+    if state == "ready" and model.get("seconds") is not None:
+        return f"ready (loaded in {model['seconds']:.1f} s)"
+    if state == "loading":
+        return f"loading ({model.get('seconds', 0):.0f} s so far)"
+    return "not loaded yet (loads on the first request)" if state == "idle" else str(state)
 
 
 def run(args) -> int:
@@ -68,6 +94,14 @@ def run(args) -> int:
     d = info["daemon"]
     state = "running" if d.get("running") else "not running (start it: ownvoice start)"
     print(f"daemon:      {state}  {d.get('url', '')}")
+    if d.get("api_error"):
+        print(f"  not answering: {d['api_error']}")
+    if d.get("model"):
+        print(f"  model:     {_model_line(d['model'])}")
+    if d.get("queue"):
+        q, jobs = d["queue"], d.get("jobs") or {}
+        print(f"  requests:  {q.get('running', 0)} running, {q.get('pending', 0)} waiting (max {q.get('max')})")
+        print(f"  training:  {jobs.get('running', 0)} running, {jobs.get('queued', 0)} queued")
     for k, v in info["paths"].items():
         print(f"{k + ':':13}{v}")
     if "voices" in info:

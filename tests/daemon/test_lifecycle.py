@@ -62,6 +62,15 @@ def test_serve_writes_pid_file_refuses_a_second_instance_and_stops_on_sigterm():
         status = Client(info["url"], token_file=paths.token_file, timeout=10).status()
         assert status["pid"] == proc.pid
         assert daemon_status(config)["running"] is True
+        from ownvoice.commands.status import collect
+
+        live = collect()["daemon"]  # `ownvoice status` asks the daemon itself
+        assert live["running"] and "api_error" not in live, live
+        assert live["model"]["state"] in ("idle", "loading", "ready") and live["queue"]["max"] > 0
+        out = subprocess.run(
+            [sys.executable, "-m", "ownvoice.cli", "status"], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
+        assert "model:" in out and "requests:" in out and "training:" in out, out
         second = subprocess.run(
             [sys.executable, "-m", "ownvoice.cli", "serve", "--port", "0", "--no-warm-up"],
             check=False,
