@@ -227,7 +227,7 @@ def train_voice(
             "options": {
                 k: v
                 for k, v in dataclasses.asdict(opts).items()
-                if k.startswith(("lr", "crop", "rank", "lora", "denoise"))
+                if k.startswith(("lr", "crop", "rank", "lora", "denoise", "seed"))
             },
         }
         best = result.report["val_best"]
