@@ -91,7 +91,7 @@ def split(rows: list[dict], held_out: int, train_seconds: float) -> tuple[list[d
 
 
 def train_candidate(voice_id: str, seed: int, clips: list[Path], recipe: dict, max_minutes: float):
-    """One training run (``seed``) of a recipe, stored in the temporary home as ``<id>-s<seed>``."""
+    """One training run (``seed``) of a recipe, stored in the temporary home under the name ``<id>-s<seed>``."""
     from ownvoice.config import get_paths, load_config
     from ownvoice.engine.clone import train_voice
     from ownvoice.engine.clone.trainer import TrainOptions
@@ -115,8 +115,8 @@ def train_candidate(voice_id: str, seed: int, clips: list[Path], recipe: dict, m
 def select(voices: list, held: list[Path]) -> tuple[object, list[dict]]:
     """The candidate with the best DNSMOS on the tuning sentences, and every candidate's scores.
 
-    Training runs that differ only in their seed spread by about ±0.1 DNSMOS (LibriSpeech 2609,
-    stop 23), more than any recipe change moved it, so a recipe with several seeds keeps the
+    Training runs that differ only in their seed spread by about ±0.1 DNSMOS (seven LibriSpeech
+    2609 clones), more than any recipe change moved it, so a recipe with several seeds keeps the
     cleanest-sounding run, judged on ``ENGLISH_TUNING``, never on the test sentences.
     """
     from ownvoice.engine.eval_sentences import ENGLISH_TUNING
@@ -127,9 +127,10 @@ def select(voices: list, held: list[Path]) -> tuple[object, list[dict]]:
     rows = []
     for v in voices:
         j = judge(v.id, ENGLISH_TUNING)
+        sim = j.similarity(centroid)
         rows.append({"seed": v.meta["training"]["options"].get("seed", 0), "voice": v, "dnsmos": round(j.mos, 4),
-                     "wer": round(j.wer, 4), "similarity": round(j.similarity(centroid), 4)})
-        print(f"  candidate {v.id}: DNSMOS {j.mos:.3f}, WER {j.wer:.3f}, similarity {j.similarity(centroid):.3f}", file=sys.stderr, flush=True)
+                     "wer": round(j.wer, 4), "similarity": round(sim, 4)})
+        print(f"  candidate {v.id}: DNSMOS {j.mos:.3f}, WER {j.wer:.3f}, similarity {sim:.3f}", file=sys.stderr, flush=True)
     for sid in sorted(STOCK_DESCRIPTIONS):  # for the record: where the stock voices stand on them
         j = judge(sid, ENGLISH_TUNING)
         print(f"  stock {sid}: DNSMOS {j.mos:.3f}, WER {j.wer:.3f}, similarity {j.similarity(centroid):.3f}", file=sys.stderr, flush=True)
