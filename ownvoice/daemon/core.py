@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 
 from ..config import Config
 from ..notes.source import notes_roots
 from ..speech import Speaker
+from ..yield_gate import YieldGate
 from .dropfolder import DropFolder
 from .jobs import JobManager, Trainer
 from .playback import Player, detect_backend
@@ -64,13 +64,14 @@ class Daemon:
                 max_bytes=self.upload_cap,
                 **kwargs,
             )
-        # Background synthesis, which every request comes before (``serving``).
-        self.refiner = Refiner(self.speaker)
+        # Background synthesis, which every request comes before (``serving`` holds the gate).
+        self.gate = YieldGate()
+        self.refiner = Refiner(self.speaker, self.gate)
         self.speaker.on_chunked_cached = self.refiner.add
         self.prerender: NotePrerender | None = None
         roots = list(notes_roots(config).values())
         if (config.watch_notes if watch_notes is None else watch_notes) and roots:
-            self.prerender = NotePrerender(self.speaker, roots)
+            self.prerender = NotePrerender(self.speaker, roots, self.gate)
         self.synth.hold = self.serving
         self._started = False
         self._warm_thread: threading.Thread | None = None
@@ -125,14 +126,9 @@ class Daemon:
         self.player.stop()
         self.synth.shutdown()
 
-    @contextlib.contextmanager
-    def serving(self) -> Iterator[None]:
+    def serving(self) -> contextlib.AbstractContextManager[None]:
         """Around a request's work: background synthesis waits (and stops mid-sentence)."""
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(self.refiner.interactive())
-            if self.prerender is not None:
-                stack.enter_context(self.prerender.interactive())
-            yield
+        return self.gate.hold()
 
     def warm_up(self) -> threading.Thread:
         """Load G2P and the model and say one short sentence in the background.

@@ -6,22 +6,19 @@ The cache and its keys are the ``Speaker``'s, so when an editor plugin then asks
 (or a selection of it) the pre-rendered sentences come from the cache without a model call. Notes
 already on disk when the daemon starts are not rendered (a large vault would keep the CPU busy
 for hours); a note is rendered once it is saved. While a request is being served
-(``interactive``) background rendering waits, and a sentence it was synthesizing is stopped and
-redone afterwards.
+(the shared ``YieldGate`` is held) background rendering waits, and a sentence it was
+synthesizing is stopped and redone afterwards.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from ..engine.interrupt import Interrupt
 from ..notes.render import NoteRenderer, VoiceKey
 from ..notes.rules import ReadingRules
 from ..notes.watch import NoteWatcher
+from ..yield_gate import YieldGate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,20 +26,25 @@ _LOGGER = logging.getLogger(__name__)
 class NotePrerender:
     """Watches ``roots`` and keeps their changed notes' sentences in ``speaker``'s cache."""
 
-    def __init__(self, speaker, roots: list[Path], debounce: float = 0.5) -> None:
+    def __init__(
+        self, speaker, roots: list[Path], gate: YieldGate | None = None, debounce: float = 0.5
+    ) -> None:
         self.speaker = speaker
         self.roots = roots
         config = speaker.config
         self.voice = str(config.default_voice)
         self.speed = float(config.speed)
         self.renderer = NoteRenderer(
-            self._synthesize, speaker.cache, self._voice_key, ReadingRules.from_config(config)
+            self._synthesize,
+            speaker.cache,
+            self._voice_key,
+            ReadingRules.from_config(config),
+            gate=gate,
         )
+        self.gate = self.renderer.gate
         self.watcher = NoteWatcher(
             roots, self.renderer.on_note_changed, self.renderer.on_note_deleted, debounce=debounce
         )
-        self._lock = threading.Lock()
-        self._current: Interrupt | None = None  # the background synthesis in progress
 
     def _voice_key(self, lang: str) -> VoiceKey:
         # resolved per sentence, so a retrained voice (new version) gets fresh audio
@@ -50,16 +52,8 @@ class NotePrerender:
 
     def _synthesize(self, text: str, lang: str):
         voice = self.speaker.resolve_voice(self.voice, lang)
-        interrupt = Interrupt()
-        with self._lock:
-            self._current = interrupt
-        if self.renderer.held:  # a request began between the renderer's check and now
-            interrupt.stop()
-        try:
+        with self.gate.working() as interrupt:
             return self.speaker.synthesize_uncached(text, lang, voice, self.speed, interrupt)
-        finally:
-            with self._lock:
-                self._current = None
 
     def start(self) -> NotePrerender:
         self.renderer.start()
@@ -73,17 +67,6 @@ class NotePrerender:
     def stop(self) -> None:
         self.watcher.stop()
         self.renderer.stop()
-
-    @contextmanager
-    def interactive(self) -> Iterator[None]:
-        """While inside, background rendering waits; a sentence it is synthesizing is stopped
-        (and redone later), so the request gets the model within milliseconds."""
-        with self.renderer.interactive():
-            with self._lock:
-                current = self._current
-            if current is not None:
-                current.stop()
-            yield
 
     def status(self) -> dict:
         last = self.renderer.results[-1] if self.renderer.results else None

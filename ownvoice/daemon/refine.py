@@ -4,23 +4,20 @@ A streamed answer decodes its first uncached sentence in growing chunks, so audi
 ~0.3 s; joined, the chunks sound a little worse than the sentence decoded whole (DNSMOS 3.33 vs
 3.39 in ``bench/stream.py``), and that is what the cache got. Once no request has been served
 for ``IDLE`` seconds, ``Refiner`` decodes each such sentence whole and replaces its cache entry,
-so a replay sounds like every other sentence. Like the note pre-renderer it yields to requests:
-it waits while one is served and stops a sentence in mid-synthesis when one arrives (redone
-later).
+so a replay sounds like every other sentence. Like the note pre-renderer (and through the same
+``YieldGate``) it yields to requests: it waits while one is served and stops a sentence in
+mid-synthesis when one arrives (redone later).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from ..audio_constants import SAMPLE_RATE
-from ..engine.interrupt import Interrupt
 from ..errors import Cancelled
+from ..yield_gate import YieldGate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,16 +26,16 @@ LIMIT = 64  # sentences remembered; the oldest are dropped (they stay as they ar
 
 
 class Refiner:
-    def __init__(self, speaker, idle: float = IDLE, limit: int = LIMIT) -> None:
+    def __init__(
+        self, speaker, gate: YieldGate | None = None, idle: float = IDLE, limit: int = LIMIT
+    ) -> None:
         self.speaker = speaker
+        self.gate = gate or YieldGate()
         self.idle = idle
         self.limit = limit
         self.refined = 0
         self._todo: OrderedDict[str, tuple] = OrderedDict()  # cache key -> (text, lang, voice, speed)
         self._cond = threading.Condition()
-        self._holds = 0
-        self._quiet_since = time.monotonic()
-        self._current: Interrupt | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -51,22 +48,6 @@ class Refiner:
             while len(self._todo) > self.limit:
                 self._todo.popitem(last=False)
             self._cond.notify_all()
-
-    @contextmanager
-    def interactive(self) -> Iterator[None]:
-        """While inside, nothing is re-rendered; a sentence in progress is stopped."""
-        with self._cond:
-            self._holds += 1
-            current = self._current
-        if current is not None:
-            current.stop()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._holds -= 1
-                self._quiet_since = time.monotonic()
-                self._cond.notify_all()
 
     @property
     def pending(self) -> int:
@@ -82,33 +63,35 @@ class Refiner:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self.gate.stop_working()
         with self._cond:
-            if self._current is not None:
-                self._current.stop()
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _next(self) -> tuple[str, tuple, Interrupt] | None:
+    def _next(self) -> tuple[str, tuple] | None:
         """The next sentence once the daemon has been quiet for ``idle`` seconds (None: stopping)."""
-        with self._cond:
-            while not self._stop.is_set():
-                wait = self._quiet_since + self.idle - time.monotonic()
-                if self._todo and not self._holds and wait <= 0:
-                    key, item = self._todo.popitem(last=False)
-                    self._current = Interrupt()
-                    return key, item, self._current
-                self._cond.wait(max(0.01, wait) if self._todo and not self._holds else 1.0)
+        while not self._stop.is_set():
+            with self._cond:
+                if not self._todo:
+                    self._cond.wait(1.0)
+                    continue
+            if not self.gate.wait(self._stop, self.idle):
+                break
+            with self._cond:
+                if self._todo:
+                    return self._todo.popitem(last=False)
         return None
 
     def _run(self) -> None:
         cache = self.speaker.cache
         while (job := self._next()) is not None:
-            key, (text, lang, voice, speed), interrupt = job
+            key, (text, lang, voice, speed) = job
             try:
                 if key not in cache:
                     continue  # evicted meanwhile: a later request synthesizes it whole anyway
-                audio = self.speaker.synthesize_uncached(text, lang, voice, speed, interrupt)
+                with self.gate.working() as interrupt:
+                    audio = self.speaker.synthesize_uncached(text, lang, voice, speed, interrupt)
                 cache.put(key, audio, SAMPLE_RATE)
                 self.refined += 1
             except Cancelled:
@@ -119,6 +102,3 @@ class Refiner:
                     self._todo.move_to_end(key, last=False)
             except Exception:  # a voice deleted meanwhile, a full disk: the chunked audio stays
                 _LOGGER.exception("could not re-render %r whole", text[:40])
-            finally:
-                with self._cond:
-                    self._current = None

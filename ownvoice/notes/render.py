@@ -13,8 +13,8 @@ import os
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import soundfile as sf
 from .. import atomic
 from ..audio_constants import SAMPLE_RATE
 from ..errors import BadInput, Cancelled, MissingDependency, NotFound, OwnvoiceError
+from ..yield_gate import YieldGate
 from .cache import AudioCache, cache_key
 from .rules import ReadingRules
 from .script import Sentence, build_script
@@ -261,9 +262,10 @@ class NoteRenderer:
     note, yields to a more urgent one (the rest of the note goes back in the queue). Requests
     served elsewhere (e.g. the bridge speaking a selection) can wrap their work in
     ``with renderer.interactive():`` so background synthesis waits instead of competing for the
-    CPU. Plug it into :class:`~ownvoice.notes.watch.NoteWatcher` via ``on_note_changed`` and
-    ``on_note_deleted``. ``voice`` keys the cache: one ``VoiceKey``, or a function of the
-    sentence's language (the default voice is a different voice per language).
+    CPU; the hold is a :class:`~ownvoice.yield_gate.YieldGate` (``gate``), which other
+    background workers may share. Plug it into :class:`~ownvoice.notes.watch.NoteWatcher` via
+    ``on_note_changed`` and ``on_note_deleted``. ``voice`` keys the cache: one ``VoiceKey``, or
+    a function of the sentence's language (the default voice is a different voice per language).
     """
 
     def __init__(
@@ -273,6 +275,7 @@ class NoteRenderer:
         voice: VoiceKey | Callable[[str], VoiceKey],
         rules: ReadingRules | Mapping[str, Any] | None = None,
         sample_rate: int = SAMPLE_RATE,
+        gate: YieldGate | None = None,
     ) -> None:
         self.synthesize = synthesize
         self.cache = cache
@@ -288,7 +291,7 @@ class NoteRenderer:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._active = 0
-        self._holds = 0  # interactive work in progress elsewhere: background synthesis waits
+        self.gate = gate or YieldGate()  # held by interactive work: background synthesis waits
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -323,7 +326,7 @@ class NoteRenderer:
             voice = self.voice_for(s.lang)
             if voice.key(s.text, s.lang) in self.cache:
                 continue
-            if priority > INTERACTIVE and not self._wait_for_holds():
+            if priority > INTERACTIVE and not self.gate.wait(self._stop):
                 return self._record(
                     RenderResult(key, len(script), synthesized, added, removed, False)
                 )
@@ -358,30 +361,14 @@ class NoteRenderer:
         _LOGGER.debug("rendered %s", result)
         return result
 
-    @contextmanager
-    def interactive(self) -> Iterator[None]:
+    def interactive(self) -> AbstractContextManager[None]:
         """While inside, background rendering pauses before its next sentence."""
-        with self._lock:
-            self._holds += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._holds -= 1
-                self._idle.notify_all()
+        return self.gate.hold()
 
     @property
     def held(self) -> bool:
         """Whether interactive work elsewhere holds the renderer now."""
-        with self._lock:
-            return self._holds > 0
-
-    def _wait_for_holds(self) -> bool:
-        """Wait until no interactive work holds the renderer; False if stopping meanwhile."""
-        with self._idle:
-            while self._holds and not self._stop.is_set():
-                self._idle.wait(0.2)
-        return not self._stop.is_set()
+        return self.gate.held
 
     def _more_urgent_waiting(self, priority: int) -> bool:
         with self._queue.mutex:
