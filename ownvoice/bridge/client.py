@@ -251,11 +251,15 @@ class Client:
         consent: str,
         lang: str = "en",
         max_minutes: float | None = None,
+        denoise: str | None = None,
     ) -> str:
-        """Upload recordings (and same-name .txt transcripts) for training; returns the job id."""
+        """Upload recordings (and same-name .txt transcripts) for training; returns the job id.
+        ``denoise``: off, auto or on (default: the daemon's train_denoise setting)."""
         fields = {"name": name, "consent": consent, "lang": lang}
         if max_minutes is not None:
             fields["max_minutes"] = str(max_minutes)
+        if denoise is not None:
+            fields["denoise"] = denoise
         body, ctype = _multipart(fields, [Path(f) for f in files])
         return self.request(
             "POST", "/api/voices", data=body, headers={"Content-Type": ctype}

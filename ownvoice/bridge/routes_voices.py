@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from ..daemon.jobs import new_job_id
 from ..daemon.recordings import kind_of, probe_seconds, safe_filename
+from ..engine.clone.denoise_words import DENOISE_CHOICES, denoise_choice
 from ..errors import BadInput, TooLarge
 from ..voice_store import DEFAULT_ID, schema
 from .body import body_deadline, get_str, json_body, timed
@@ -139,7 +140,8 @@ async def _read_field(part: BodyPartReader, deadline: float) -> str:
 
 
 async def create_voice(request: web.Request) -> web.Response:
-    """multipart/form-data: name, consent, lang, file… → a queued training job (202)."""
+    """multipart/form-data: name, consent, lang, file… (optional lora, max_minutes, denoise)
+    → a queued training job (202)."""
     with request.app[UPLOADS]:
         return await _create_voice(request)
 
@@ -178,6 +180,9 @@ async def _create_voice(request: web.Request) -> web.Response:
                 raise BadInput("'max_minutes' must be a number") from None
             if not 0 < max_minutes <= float(d.config.train_max_minutes):
                 raise BadInput(f"'max_minutes' must be in (0, {d.config.train_max_minutes}]")
+        denoise = (fields.get("denoise") or "").strip().lower() or None
+        if denoise is not None:
+            denoise_choice(denoise, "'denoise'")  # a bad word is a 400 now, not a failed job later
         job = await blocking(
             lambda: d.jobs.submit_training(
                 job_id,
@@ -187,6 +192,7 @@ async def _create_voice(request: web.Request) -> web.Response:
                 source="upload",
                 lora=lora,
                 max_minutes=max_minutes,
+                denoise=denoise,
                 extra={"seconds": round(seconds, 2)},
             )
         )
@@ -282,6 +288,7 @@ ROUTES = [
                 "lang": {"type": "string", "enum": list(schema.LANGS)},
                 "lora": {"type": "string", "enum": ["true", "false"]},
                 "max_minutes": {"type": "number"},
+                "denoise": {"type": "string", "enum": list(DENOISE_CHOICES)},
                 "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
             },
         },

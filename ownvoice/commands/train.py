@@ -12,6 +12,8 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aa
 
 
 def register(sub) -> None:
+    from ..engine.clone.denoise_words import DENOISE_CHOICES
+
     p = sub.add_parser(
         "voice",
         help="train a voice from your recordings",
@@ -60,7 +62,7 @@ def register(sub) -> None:
     )
     q.add_argument(
         "--denoise",
-        choices=["auto", "on", "off"],
+        choices=list(DENOISE_CHOICES),
         default=None,
         help="remove background noise (NSNet2) from the recordings before training: on cleans every "
         "file, auto those whose speech is less than 30 dB above their background (default: the "
@@ -155,7 +157,8 @@ class ProgressBar:
 def cmd_train(args) -> int:
     from ..config import load_config
     from ..engine.clone import train_voice
-    from ..engine.clone.trainer import TrainOptions, denoise_choice
+    from ..engine.clone.denoise_words import denoise_choice
+    from ..engine.clone.trainer import TrainOptions
     from ..errors import BadInput
     from ..voice_store import BuiltinVoices, VoiceStore
 

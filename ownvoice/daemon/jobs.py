@@ -58,6 +58,7 @@ class TrainRequest:
     workdir: Path
     lora: bool = True
     max_minutes: float | None = None
+    denoise: str | None = None  # off | auto | on; None: the train_denoise setting
 
 
 Progress = Callable[..., None]
@@ -215,6 +216,7 @@ class JobManager:
         source: str,
         lora: bool = True,
         max_minutes: float | None = None,
+        denoise: str | None = None,
         extra: dict | None = None,
     ) -> dict:
         """Queue a training job for the recordings already in ``staging_for(job_id)``."""
@@ -236,6 +238,7 @@ class JobManager:
                 "source": source,
                 "lora": bool(lora),
                 "max_minutes": max_minutes,
+                **({"denoise": denoise} if denoise is not None else {}),
                 **(extra or {}),
             },
             message="waiting for the trainer",
@@ -365,6 +368,7 @@ class JobManager:
             workdir,
             bool(p.get("lora", True)),
             p.get("max_minutes"),
+            p.get("denoise"),
         )
 
         def cancelled() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..engine.clone.denoise_words import denoise_choice
 from ..errors import BadInput
 from .jobs import Progress, Trainer, TrainRequest
 
@@ -26,13 +27,20 @@ def max_steps(config) -> int:
     return int(value)
 
 
+def train_denoise(req: TrainRequest, config) -> bool | None:
+    """``TrainOptions.denoise`` for a job: its own ``denoise`` word, else the setting's."""
+    if req.denoise is not None:
+        return denoise_choice(req.denoise, "'denoise'")
+    return denoise_choice(config.train_denoise)
+
+
 def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
     """The real trainer: ``ownvoice.engine.clone.train_voice`` (the one place that calls it)."""
 
     def train(req: TrainRequest, progress: Progress, cancel: Callable[[], bool]) -> dict:
         try:
             from ..engine.clone import train_voice
-            from ..engine.clone.trainer import TrainOptions, denoise_choice
+            from ..engine.clone.trainer import TrainOptions
         except ImportError as e:
             from ..errors import MissingDependency
 
@@ -43,7 +51,7 @@ def clone_trainer(get_store: Callable[[], Any], config) -> Trainer:
             "cancel": cancel,
             "workdir": req.workdir,
             "lora": req.lora,
-            "options": TrainOptions(denoise=denoise_choice(config.train_denoise)),
+            "options": TrainOptions(denoise=train_denoise(req, config)),
         }
         if req.max_minutes is not None:
             kwargs["max_minutes"] = req.max_minutes

@@ -165,6 +165,7 @@ def fake_trainer(steps: int = 5, step_seconds: float = 0.05, fail: str | None = 
             "voice_id": voice.id,
             "voice": voice.summary(),
             "files": [p.name for p in req.files],
+            "denoise": req.denoise,
         }
 
     return train

@@ -114,6 +114,7 @@ def test_upload_queues_a_training_job_that_reaches_done(make_daemon, serve):
             name="My voice",
             consent="I am the speaker and I agree.",
             lang="en",
+            denoise="auto",
         )
         r = await client.post("/api/voices", data=form)
         body = await r.json()
@@ -129,6 +130,7 @@ def test_upload_queues_a_training_job_that_reaches_done(make_daemon, serve):
     assert status == 202 and body["ok"] is True and body["job_id"]
     assert job["state"] == "done" and job["progress"] == 1.0 and job["kind"] == "train"
     assert job["result"]["files"] == ["take1.wav"]  # the transcript rides along, not as a recording
+    assert job["result"]["denoise"] == "auto"  # the form's word reaches the trainer
     assert "consent" not in json.dumps(job)
     assert any(v["id"] == job["result"]["voice_id"] for v in voices["voices"])
     assert not (d.paths.staging / body["job_id"]).exists()  # uploaded copies are cleaned up
@@ -156,6 +158,10 @@ def test_upload_is_refused_without_consent_recordings_or_with_bad_files(make_dae
         out["bad lang"] = await client.post(
             "/api/voices", data=_form([("a.wav", _wav_bytes())], name="x", consent="ok", lang="fr")
         )
+        out["bad denoise"] = await client.post(
+            "/api/voices",
+            data=_form([("a.wav", _wav_bytes())], name="x", consent="ok", denoise="loud"),
+        )
         out["too big"] = await client.post(
             "/api/voices", data=_form([("a.wav", _wav_bytes(40))], name="x", consent="ok")
         )
@@ -170,6 +176,7 @@ def test_upload_is_refused_without_consent_recordings_or_with_bad_files(make_dae
         "corrupt": 400,
         "orphan txt": 400,
         "bad lang": 400,
+        "bad denoise": 400,
         "too big": 413,
         "json": 400,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -223,3 +224,7 @@ def test_train_max_steps_setting_caps_the_real_trainer_call(monkeypatch, make_wa
     assert [c["options"].denoise for c in calls] == [False, False, None]
     with pytest.raises(BadInput, match="'train_denoise' must be one of off, auto, on"):
         clone_trainer(lambda: None, load_config().with_values(train_denoise="yes"))(req, lambda *a: None, lambda: False)
+    # an upload's own 'denoise' field beats the setting
+    own = dataclasses.replace(req, denoise="on")
+    clone_trainer(lambda: None, load_config().with_values(train_denoise="off"))(own, lambda *a: None, lambda: False)
+    assert calls[-1]["options"].denoise is True

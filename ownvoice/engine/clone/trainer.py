@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ...audio_constants import HOP
-from ...errors import BadInput, Cancelled
+from ...errors import Cancelled
 from . import checkpoint as ckpt
 from .dataset import Dataset, Example
 from .losses import duration_loss, energy_loss, f0_loss, mel_loss, stft_loss
@@ -71,17 +71,6 @@ class TrainOptions:
     w_duration: float = 1.0
     w_f0: float = 1.0
     w_energy: float = 1.0
-
-
-DENOISE_CHOICES = {"off": False, "auto": None, "on": True}  # setting/flag word → TrainOptions.denoise
-
-
-def denoise_choice(value: object, where: str = "setting 'train_denoise'") -> bool | None:
-    """``TrainOptions.denoise`` for an ``off|auto|on`` word; anything else is the user's to fix."""
-    word = str(value).strip().lower()
-    if word not in DENOISE_CHOICES:
-        raise BadInput(f"{where} must be one of {', '.join(DENOISE_CHOICES)}, got {value!r}")
-    return DENOISE_CHOICES[word]
 
 
 @dataclass
