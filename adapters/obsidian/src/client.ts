@@ -115,6 +115,8 @@ export interface TrainRequest {
   consent: string;
   lang: "en" | "zh" | "ja";
   files: TrainFile[];
+  /** Clean background noise first (NSNet2): off, auto (noisy files only) or on; absent, the daemon's setting. */
+  denoise?: "off" | "auto" | "on";
 }
 
 export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -307,6 +309,7 @@ export class OwnvoiceClient {
         ["name", req.name],
         ["consent", req.consent],
         ["lang", req.lang],
+        ...(req.denoise ? [["denoise", req.denoise] as [string, string]] : []),
       ],
       req.files.map((f) => ({
         field: "file",

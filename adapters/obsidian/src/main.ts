@@ -451,7 +451,13 @@ export default class OwnvoicePlugin extends Plugin {
     if (this.trainingJob) throw new OwnvoiceError(`“${this.trainingJob.name}” is still training; wait for it or cancel it`);
     const files = await collectRecordings(this.app, choice.files);
     const client = this.client();
-    const jobId = await client.trainVoice({ name: choice.name, consent: choice.consent, lang: choice.lang, files });
+    const jobId = await client.trainVoice({
+      name: choice.name,
+      consent: choice.consent,
+      lang: choice.lang,
+      files,
+      ...(choice.denoise ? { denoise: choice.denoise } : {}),
+    });
     this.trainingJob = { id: jobId, name: choice.name };
     void this.followJob(client, jobId, choice.name);
     return jobId;

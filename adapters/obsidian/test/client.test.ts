@@ -187,6 +187,7 @@ test("training uploads multipart with name, consent, language and files, and ret
   const form = await new Response(seen[0].body as ArrayBuffer, { headers: { "content-type": seen[0].contentType! } }).formData();
   assert.equal(form.get("name"), "Ann");
   assert.equal(form.get("lang"), "en");
+  assert.equal(form.get("denoise"), null, "no denoise field: the daemon's setting decides");
   assert.equal((form.get("file") as File).name, "a.wav");
 });
 

@@ -452,6 +452,10 @@ test("training uploads the note's audio attachments with consent, then follows t
   await modal.submit();
   assert.match((modal as any).contentEl.findAll("ownvoice-error")[0].getText(), /consent/);
   await settings.find((s) => s.name === "Consent")!.components[0].change("I am the speaker and I agree.");
+  const denoise = settings.find((s) => s.name === "Clean background noise")!.components[0] as any;
+  assert.deepEqual(denoise.options, ["", "off", "auto", "on"], "the daemon's setting, or off / auto / on");
+  assert.equal(modal.choice().denoise, undefined, "by default the daemon's setting decides");
+  await denoise.change("auto");
   await modal.submit();
   assert.equal((modal as any).isOpen, false);
 
@@ -460,6 +464,7 @@ test("training uploads the note's audio attachments with consent, then follows t
   assert.equal(form.get("name"), "Ann");
   assert.equal(form.get("consent"), "I am the speaker and I agree.");
   assert.equal(form.get("lang"), "en");
+  assert.equal(form.get("denoise"), "auto");
   assert.deepEqual(
     (form.getAll("file") as File[]).map((f) => f.name),
     ["take1.wav", "take1.txt"],

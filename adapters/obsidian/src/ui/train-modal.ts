@@ -1,4 +1,4 @@
-// "Train a voice": pick audio attachments, name the voice, its language and state consent.
+// "Train a voice": pick audio attachments, name the voice, its language, state consent and choose noise cleaning.
 
 import { type App, Modal, Setting, type TFile } from "obsidian";
 import { userMessage } from "../errors";
@@ -6,6 +6,14 @@ import { userMessage } from "../errors";
 export const AUDIO_EXTENSIONS: ReadonlySet<string> = new Set(["wav", "flac", "ogg", "mp3", "m4a", "webm", "oga", "opus"]);
 export const TRAIN_LANGUAGES = { en: "English", zh: "Chinese (Mandarin)", ja: "Japanese" } as const;
 export type TrainLanguage = keyof typeof TRAIN_LANGUAGES;
+/** Whether the daemon cleans background noise (NSNet2) off the recordings first; "" leaves it to its train_denoise setting. */
+export const DENOISE_CHOICES = {
+  "": "As the daemon is set (train_denoise, off unless changed)",
+  off: "Off",
+  auto: "Only noisy recordings",
+  on: "All recordings",
+} as const;
+export type TrainDenoise = Exclude<keyof typeof DENOISE_CHOICES, "">;
 /** Files listed in the modal; more would make it unusable (pick from a note that embeds them instead). */
 const MAX_LISTED = 200;
 
@@ -14,6 +22,8 @@ export interface TrainChoice {
   lang: TrainLanguage;
   consent: string;
   files: TFile[];
+  /** Absent: the daemon's setting decides. */
+  denoise?: TrainDenoise;
 }
 
 /** Checks the form; returns the problem to show, or null when it can be sent. */
@@ -32,6 +42,7 @@ export class TrainVoiceModal extends Modal {
   private name = "";
   private lang: TrainLanguage = "en";
   private consent = "";
+  private denoise: TrainDenoise | "" = "";
   private errorEl: HTMLElement | null = null;
   private busy = false;
 
@@ -77,6 +88,15 @@ export class TrainVoiceModal extends Modal {
         });
         t.inputEl.rows = 3;
       });
+    new Setting(contentEl)
+      .setName("Clean background noise")
+      .setDesc("Hiss or hum in the recordings ends up in the voice. Cleaning adds 1-3 s per minute of audio.")
+      .addDropdown((d) => {
+        for (const [value, label] of Object.entries(DENOISE_CHOICES)) d.addOption(value, label);
+        d.setValue(this.denoise).onChange((v) => {
+          this.denoise = v as TrainDenoise | "";
+        });
+      });
 
     new Setting(contentEl).setName("Recordings").setHeading();
     const list = contentEl.createDiv({ cls: "ownvoice-train-files" });
@@ -111,7 +131,9 @@ export class TrainVoiceModal extends Modal {
 
   /** Exposed for tests: the current form as it would be sent. */
   choice(): TrainChoice {
-    return { name: this.name.trim(), lang: this.lang, consent: this.consent.trim(), files: [...this.chosen] };
+    const choice: TrainChoice = { name: this.name.trim(), lang: this.lang, consent: this.consent.trim(), files: [...this.chosen] };
+    if (this.denoise) choice.denoise = this.denoise;
+    return choice;
   }
 
   async submit(): Promise<void> {
