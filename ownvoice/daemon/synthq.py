@@ -106,7 +106,12 @@ class SynthQueue:
         stop = threading.Event()
 
         def hand_over(kind: str, value: Any) -> bool:
-            fut = asyncio.run_coroutine_threadsafe(queue.put((kind, value)), loop)
+            put = queue.put((kind, value))
+            try:
+                fut = asyncio.run_coroutine_threadsafe(put, loop)
+            except RuntimeError:  # the loop is closed (the request is over): drop the item
+                put.close()  # never scheduled; closed, it is not reported as never awaited
+                return False
             while True:
                 try:
                     fut.result(timeout=_POLL)

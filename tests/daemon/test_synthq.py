@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 
@@ -78,3 +79,24 @@ def test_errors_in_a_stream_reach_the_reader():
 
     assert asyncio.run(main()) == [1]
     q.shutdown()
+
+
+def test_a_stream_that_fails_after_its_request_ended_drops_the_error_quietly(recwarn):
+    q = SynthQueue(1)
+    over = threading.Event()
+
+    def make(cancelled):
+        over.wait(5)  # the request is over (its event loop closed) by the time this fails
+        raise Busy("too late to tell anyone")
+        yield  # a generator
+
+    async def main():
+        stream = q.iterate(make)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(stream.__anext__(), 0.2)
+
+    asyncio.run(main())
+    over.set()
+    q._pool.shutdown(wait=True)  # the worker has handed over (or dropped) the error
+    gc.collect()
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
