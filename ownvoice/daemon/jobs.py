@@ -238,7 +238,7 @@ class JobManager:
                 "source": source,
                 "lora": bool(lora),
                 "max_minutes": max_minutes,
-                **({"denoise": denoise} if denoise is not None else {}),
+                "denoise": denoise,
                 **(extra or {}),
             },
             message="waiting for the trainer",

@@ -365,11 +365,6 @@ class NoteRenderer:
         """While inside, background rendering pauses before its next sentence."""
         return self.gate.hold()
 
-    @property
-    def held(self) -> bool:
-        """Whether interactive work elsewhere holds the renderer now."""
-        return self.gate.held
-
     def _more_urgent_waiting(self, priority: int) -> bool:
         with self._queue.mutex:
             return bool(self._queue.queue) and self._queue.queue[0][0] < priority

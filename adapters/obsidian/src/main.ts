@@ -451,13 +451,7 @@ export default class OwnvoicePlugin extends Plugin {
     if (this.trainingJob) throw new OwnvoiceError(`“${this.trainingJob.name}” is still training; wait for it or cancel it`);
     const files = await collectRecordings(this.app, choice.files);
     const client = this.client();
-    const jobId = await client.trainVoice({
-      name: choice.name,
-      consent: choice.consent,
-      lang: choice.lang,
-      files,
-      ...(choice.denoise ? { denoise: choice.denoise } : {}),
-    });
+    const jobId = await client.trainVoice({ name: choice.name, consent: choice.consent, lang: choice.lang, files, denoise: choice.denoise });
     this.trainingJob = { id: jobId, name: choice.name };
     void this.followJob(client, jobId, choice.name);
     return jobId;
